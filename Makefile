@@ -1,0 +1,43 @@
+# synq — two commands on a fresh Debian 12 machine:
+#   make run    install what is missing, build, run the default lab scenario
+#   make test   install what is missing, build, run every test (also under ASan+UBSan)
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+JOBS       ?= $(shell nproc)
+CMAKE_GEN  := -G Ninja
+
+.PHONY: all deps build build-asan run test unit-asan bench format clean
+
+all: build
+
+deps:
+	@./tools/deps.sh
+
+$(BUILD)/build.ninja: CMakeLists.txt | deps
+	@cmake -S . -B $(BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+
+build: deps $(BUILD)/build.ninja
+	@cmake --build $(BUILD) -j $(JOBS)
+
+$(ASAN_BUILD)/build.ninja: CMakeLists.txt | deps
+	@cmake -S . -B $(ASAN_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DSYNQ_SANITIZE=ON >/dev/null
+
+build-asan: deps $(ASAN_BUILD)/build.ninja
+	@cmake --build $(ASAN_BUILD) -j $(JOBS) --target unit_tests synq
+
+run: build
+	@./$(BUILD)/synq lab --out-dir $(BUILD)/lab
+
+test: build build-asan
+	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	@cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ctest --output-on-failure -j $(JOBS) -L unit
+
+bench: build
+	@./$(BUILD)/synq_bench --benchmark_counters_tabular=true
+
+format:
+	@find include src apps tests bench fuzz -name '*.[ch]pp' | xargs clang-format -i
+
+clean:
+	@rm -rf $(BUILD) $(ASAN_BUILD)

@@ -1,0 +1,141 @@
+// Counters under their Linux names (/proc/net/snmp and /proc/net/netstat),
+// plus freebsd-only names where the freebsd model differs. Every drop in synq
+// increments one of these.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace synq {
+
+// X(group, name): group is the /proc section ("Ip", "Tcp", "TcpExt", "Udp",
+// "FreeBSD"). Enumerators are group_name, e.g. Counter::TcpExt_ListenOverflows.
+#define SYNQ_COUNTER_LIST(X)      \
+  X(Ip, InReceives)               \
+  X(Ip, InHdrErrors)              \
+  X(Ip, InAddrErrors)             \
+  X(Ip, InUnknownProtos)          \
+  X(Ip, InDelivers)               \
+  X(Ip, OutRequests)              \
+  X(Ip, ReasmFails)               \
+  X(Tcp, ActiveOpens)             \
+  X(Tcp, PassiveOpens)            \
+  X(Tcp, AttemptFails)            \
+  X(Tcp, EstabResets)             \
+  X(Tcp, CurrEstab)               \
+  X(Tcp, InSegs)                  \
+  X(Tcp, OutSegs)                 \
+  X(Tcp, RetransSegs)             \
+  X(Tcp, InErrs)                  \
+  X(Tcp, OutRsts)                 \
+  X(Tcp, InCsumErrors)            \
+  X(Udp, InDatagrams)             \
+  X(Udp, NoPorts)                 \
+  X(Udp, InErrors)                \
+  X(Udp, OutDatagrams)            \
+  X(Udp, RcvbufErrors)            \
+  X(Udp, InCsumErrors)            \
+  X(TcpExt, SyncookiesSent)       \
+  X(TcpExt, SyncookiesRecv)       \
+  X(TcpExt, SyncookiesFailed)     \
+  X(TcpExt, EmbryonicRsts)        \
+  X(TcpExt, PAWSActive)           \
+  X(TcpExt, PAWSEstab)            \
+  X(TcpExt, TW)                   \
+  X(TcpExt, DelayedACKs)          \
+  X(TcpExt, ListenOverflows)      \
+  X(TcpExt, ListenDrops)          \
+  X(TcpExt, TCPTimeouts)          \
+  X(TcpExt, TCPLossProbes)        \
+  X(TcpExt, TCPFastRetrans)       \
+  X(TcpExt, TCPSlowStartRetrans)  \
+  X(TcpExt, TCPRenoRecovery)      \
+  X(TcpExt, TCPRenoFailures)      \
+  X(TcpExt, TCPAbortOnData)       \
+  X(TcpExt, TCPAbortOnClose)      \
+  X(TcpExt, TCPAbortOnMemory)     \
+  X(TcpExt, TCPAbortOnTimeout)    \
+  X(TcpExt, TCPAbortOnLinger)     \
+  X(TcpExt, TCPSynRetrans)        \
+  X(TcpExt, TCPReqQFullDoCookies) \
+  X(TcpExt, TCPReqQFullDrop)      \
+  X(TcpExt, TCPDeferAcceptDrop)   \
+  X(TcpExt, TCPACKSkippedSynRecv) \
+  X(TcpExt, TCPACKSkippedPAWS)    \
+  X(TcpExt, TCPACKSkippedSeq)     \
+  X(TcpExt, TCPChallengeACK)      \
+  X(TcpExt, TCPSYNChallenge)      \
+  X(TcpExt, TCPOFOQueue)          \
+  X(TcpExt, TCPOFODrop)           \
+  X(TcpExt, TCPRcvQDrop)          \
+  X(TcpExt, TCPZeroWindowDrop)    \
+  X(TcpExt, TCPWantZeroWindowAdv) \
+  X(TcpExt, TCPPureAcks)          \
+  X(TcpExt, TCPHPAcks)            \
+  X(TcpExt, TCPDSACKRecv)         \
+  X(TcpExt, TCPSackRecovery)      \
+  X(TcpExt, TCPSACKReneging)      \
+  X(TcpExt, TCPTimeWaitOverflow)  \
+  X(TcpExt, TCPOrigDataSent)      \
+  X(TcpExt, TCPDelivered)         \
+  X(FreeBSD, listendrop)          \
+  X(FreeBSD, sc_added)            \
+  X(FreeBSD, sc_retransmitted)    \
+  X(FreeBSD, sc_dupsyn)           \
+  X(FreeBSD, sc_dropped)          \
+  X(FreeBSD, sc_completed)        \
+  X(FreeBSD, sc_bucketoverflow)   \
+  X(FreeBSD, sc_cacheoverflow)    \
+  X(FreeBSD, sc_reset)            \
+  X(FreeBSD, sc_stale)            \
+  X(FreeBSD, sc_aborted)          \
+  X(FreeBSD, sc_badack)           \
+  X(FreeBSD, sc_unreach)          \
+  X(FreeBSD, sc_zonefail)         \
+  X(FreeBSD, sc_sendcookie)       \
+  X(FreeBSD, sc_recvcookie)
+
+enum class Counter : uint16_t {
+#define SYNQ_COUNTER_ENUM(group, name) group##_##name,
+  SYNQ_COUNTER_LIST(SYNQ_COUNTER_ENUM)
+#undef SYNQ_COUNTER_ENUM
+      kCount
+};
+
+inline constexpr size_t kCounterCount = static_cast<size_t>(Counter::kCount);
+
+struct CounterInfo {
+  std::string_view group;  // "TcpExt"
+  std::string_view name;   // "ListenOverflows"
+};
+const CounterInfo& counter_info(Counter c);
+/// Looks up "ListenOverflows" or "TcpExt.ListenOverflows" / "TcpExtListenOverflows".
+/// A bare name that exists in several groups (InCsumErrors) resolves to Tcp.
+std::optional<Counter> counter_by_name(std::string_view name);
+
+/// A stack's counters. Plain array: incrementing is one add, no lookup.
+class Counters {
+ public:
+  void inc(Counter c, uint64_t by = 1) { v_[static_cast<size_t>(c)] += by; }
+  void dec(Counter c, uint64_t by = 1) { v_[static_cast<size_t>(c)] -= by; }
+  uint64_t get(Counter c) const { return v_[static_cast<size_t>(c)]; }
+  uint64_t operator[](Counter c) const { return get(c); }
+  void reset() { v_.fill(0); }
+
+  /// nstat-like table: one line per non-zero counter ("TcpExtListenOverflows  3"),
+  /// or every counter when `all`.
+  std::string to_table(bool all = false) const;
+  /// {"TcpExt": {"ListenOverflows": 3, ...}, "Tcp": {...}, ...}; every counter.
+  std::string to_json() const;
+  /// Flat {"ListenOverflows": 3, "Tcp.InCsumErrors": ...} keyed by Linux name;
+  /// names that collide across groups are qualified "Udp.InCsumErrors".
+  std::string to_flat_json() const;
+
+ private:
+  std::array<uint64_t, kCounterCount> v_{};
+};
+
+}  // namespace synq

@@ -1,0 +1,166 @@
+// One TCP connection's state machine (RFC 9293), sans-I/O.
+//
+// The Stack owns Connections, demultiplexes segments to them, and gives each
+// a ConnectionHost to send segments, report timers and state changes. A
+// Connection never allocates per segment; its buffers are sized at creation
+// (SO_RCVBUF/SO_SNDBUF) and reused.
+//
+// LISTEN is not handled here: listeners and their compact half-open requests
+// live in src/listen/. A listener's child starts here either ESTABLISHED
+// (linux: created on the third ACK) or SYN-RECEIVED (bsd44-style embryonic
+// socket that sends and retransmits its own SYN-ACK) via init_passive().
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+#include "synq/address.hpp"
+#include "synq/counters.hpp"
+#include "synq/errno.hpp"
+#include "synq/stack.hpp"
+#include "synq/sysctl.hpp"
+#include "synq/time.hpp"
+#include "wire/tcp_header.hpp"
+
+namespace synq::tcp {
+
+class Connection;
+
+/// What a Connection needs from its stack.
+class ConnectionHost {
+ public:
+  virtual ~ConnectionHost() = default;
+  /// Queues a segment from t.local to t.remote. The payload is copied.
+  virtual void send_segment(const FourTuple& t, const wire::TcpHeader& h,
+                            std::span<const uint8_t> payload) = 0;
+  virtual Counters& counters() = 0;
+  virtual const Sysctls& sysctls() const = 0;
+  /// The connection's earliest timer deadline is now `deadline` (kNever: none).
+  virtual void timer_changed(Connection& c, Time deadline) = 0;
+  /// Called after every state change (including to CLOSED). The stack uses it
+  /// for readiness, listener completion (SYN-RECEIVED → ESTABLISHED of an
+  /// embryonic child) and freeing closed connections. The callee may not
+  /// destroy `c` during the call; it defers that.
+  virtual void state_changed(Connection& c, TcpState from, TcpState to) = 0;
+};
+
+/// Per-socket settings that reach the engine.
+struct ConnectionOptions {
+  bool nodelay = false;   // TCP_NODELAY
+  uint16_t user_mss = 0;  // TCP_MAXSEG (0: none)
+  int syn_retries = -1;   // TCP_SYNCNT (-1: net.ipv4.tcp_syn_retries)
+  int rcvbuf = 0;         // SO_RCVBUF as stored (doubled); 0: tcp_rmem[1]
+  int sndbuf = 0;         // SO_SNDBUF as stored (doubled); 0: tcp_wmem[1]
+  Linger linger{};        // SO_LINGER
+};
+
+/// Everything a passive open learned from the handshake so far (from a
+/// request entry or a validated SYN cookie).
+struct PassiveOpen {
+  uint32_t iss = 0;         // our initial sequence number
+  uint32_t irs = 0;         // the peer's initial sequence number
+  uint16_t peer_mss = 536;  // MSS the peer announced (536 if none; from the cookie table)
+  bool wscale_ok = false;   // both sides sent window scale
+  uint8_t snd_wscale = 0;   // peer's shift (applied to windows it sends)
+  uint8_t rcv_wscale = 0;   // our shift (applied to windows we send)
+  bool sack_ok = false;
+  bool ts_ok = false;
+  uint32_t ts_recent = 0;  // the peer's last TSval
+  uint32_t ts_offset = 0;  // our TSval = ms clock + ts_offset
+  uint32_t snd_wnd = 0;    // peer's window from the segment that completed the handshake, scaled
+  TcpState start_state = TcpState::established;  // established or syn_received
+  int synack_retries = -1;  // for start_state = syn_received: SYN-ACK retries (-1: sysctl)
+};
+
+class Connection {
+ public:
+  Connection(ConnectionHost& host, const FourTuple& tuple, const ConnectionOptions& opts);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // ------------------------------------------------------------ opens
+  /// Active open: sends a SYN (with MSS, SACK-permitted, timestamps, window
+  /// scale per sysctls), state SYN-SENT. SYN retransmitted at RTO 1 s doubling;
+  /// after syn_retries the connection fails with ETIMEDOUT (1,3,7,15,31 s;
+  /// ETIMEDOUT at 63 s by default).
+  void connect(Time now, uint32_t iss, uint32_t ts_offset);
+  /// Passive open from a listener (see PassiveOpen).
+  void init_passive(Time now, const PassiveOpen& p);
+
+  // ------------------------------------------------------------ input
+  /// A segment for this connection's four-tuple. `ecn` is the IP ECN field.
+  void on_segment(Time now, const wire::TcpSegment& seg);
+  /// Runs timers due at or before now.
+  void on_timer(Time now);
+  /// Earliest pending timer, or kNever.
+  Time deadline() const;
+
+  // ------------------------------------------------------------ application
+  /// Copies as much as fits in the send buffer. EAGAIN if none fits; EPIPE after
+  /// shutdown(WR)/close; ENOTCONN before the handshake; the pending error if any.
+  Result<size_t> send(Time now, std::span<const uint8_t> data);
+  /// Reads in-order data. 0 at EOF; EAGAIN if none yet; ECONNRESET etc. after a reset.
+  Result<size_t> recv(Time now, std::span<uint8_t> buf);
+  size_t readable_bytes() const;
+  /// True once the peer's FIN has been received and all data before it read.
+  bool at_eof() const;
+  /// Space left in the send buffer.
+  size_t send_space() const;
+  /// Bytes sent but not acknowledged plus bytes not yet sent.
+  size_t send_queued() const;
+  /// shutdown(SHUT_WR): FIN after queued data.
+  Errno shutdown_write(Time now);
+  /// shutdown(SHUT_RD): further data is discarded (Linux: still ACKed).
+  void shutdown_read();
+  /// close(): like Linux tcp_close — unread data → RST (TCPAbortOnClose);
+  /// SO_LINGER {1,0} → RST (TCPAbortOnLinger); else FIN after queued data.
+  /// The connection lives on as an orphan until CLOSED/TIME-WAIT ends.
+  void close(Time now);
+  /// Sends RST (if synchronized) and goes to CLOSED at once.
+  void abort(Time now, Errno error);
+
+  // ------------------------------------------------------------ options & state
+  void set_nodelay(bool on);
+  void set_user_mss(uint16_t mss);
+  void set_syn_retries(int n);
+  ConnectionOptions& options();
+  const ConnectionOptions& options() const;
+
+  TcpState state() const;
+  const FourTuple& tuple() const;
+  /// The pending socket error (ECONNREFUSED, ECONNRESET, ETIMEDOUT, ...) or ok.
+  Errno error() const;
+  /// Reads and clears the pending error (SO_ERROR).
+  Errno take_error();
+  /// The MSS used for sending (after options and TCP_MAXSEG).
+  uint16_t mss() const;
+  bool closed_by_app() const;
+
+  /// Opaque slot for the owning stack (socket index, listener link...).
+  uint32_t owner_tag = 0;
+
+  struct Impl;
+
+ private:
+  Impl* impl_;  // fixed-size state, allocated once per connection
+};
+
+/// Options for a SYN or SYN-ACK we send, per sysctls and (for SYN-ACK) what
+/// the peer offered — shared by Connection and the listener's requests.
+/// `peer` is null for an active open's SYN.
+wire::TcpOptions make_syn_options(const Sysctls& s, uint16_t our_mss, uint8_t our_wscale,
+                                  uint32_t ts_val, const wire::TcpOptions* peer);
+
+/// Our receive window scale (from tcp_rmem's max, like Linux), and the
+/// initial receive window we announce in a SYN/SYN-ACK for a given MSS.
+uint8_t our_wscale(const Sysctls& s);
+uint32_t initial_rcv_window(const Sysctls& s, uint16_t mss, int rcvbuf);
+
+/// Our TSval clock: milliseconds (Linux uses a 1 ms clock since 4.13).
+inline uint32_t ts_clock(Time now, uint32_t offset) {
+  return static_cast<uint32_t>(std::chrono::duration_cast<std::chrono::milliseconds>(now).count()) +
+         offset;
+}
+
+}  // namespace synq::tcp
