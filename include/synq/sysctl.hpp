@@ -19,6 +19,10 @@ struct Sysctls {
   int tcp_abort_on_overflow = 0;   // net.ipv4.tcp_abort_on_overflow
   int tcp_synack_retries = 5;      // net.ipv4.tcp_synack_retries
   int tcp_syn_retries = 6;         // net.ipv4.tcp_syn_retries
+  // net.ipv4.tcp_syn_linear_timeouts (Linux 6.18: 4): the first N SYN
+  // retransmissions use the initial RTO without backoff, then it doubles;
+  // connect() makes tcp_syn_retries + N retransmissions in all.
+  int tcp_syn_linear_timeouts = 4;
   int tcp_timestamps = 1;          // net.ipv4.tcp_timestamps
   int tcp_window_scaling = 1;      // net.ipv4.tcp_window_scaling
   int tcp_sack = 1;                // net.ipv4.tcp_sack

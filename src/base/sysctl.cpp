@@ -43,6 +43,8 @@ const std::vector<Entry>& entries() {
                &Sysctls::tcp_synack_retries, 0, 255),
       int_knob("net.ipv4.tcp_syn_retries", "SYN retransmissions of connect()",
                &Sysctls::tcp_syn_retries, 1, 127),
+      int_knob("net.ipv4.tcp_syn_linear_timeouts", "SYN retransmissions before backoff starts",
+               &Sysctls::tcp_syn_linear_timeouts, 0, 10),
       int_knob("net.ipv4.tcp_timestamps", "RFC 7323 timestamps", &Sysctls::tcp_timestamps, 0, 2),
       int_knob("net.ipv4.tcp_window_scaling", "RFC 7323 window scaling",
                &Sysctls::tcp_window_scaling, 0, 1),
