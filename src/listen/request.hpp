@@ -1,0 +1,62 @@
+// Half-open requests (Linux's request_sock): a compact, fixed-size record per
+// SYN-RECEIVED peer, pooled and hashed by four-tuple. Not a Connection: a
+// listener under a SYN flood holds thousands of these.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "stack/flat_hash_map.hpp"
+#include "synq/address.hpp"
+#include "synq/time.hpp"
+
+namespace synq::listen {
+
+inline constexpr uint32_t kNoRequest = UINT32_MAX;
+
+struct Request {
+  FourTuple tuple;
+  int listener_fd = -1;
+  uint32_t generation = 0;                // bumped on every reuse; timer entries carry it
+  uint32_t iss = 0;                       // our ISN
+  uint32_t irs = 0;                       // the peer's ISN
+  uint32_t ts_recent = 0;                 // the peer's last TSval
+  uint32_t ts_offset = 0;                 // our TSval offset
+  Time deadline = kNever;                 // SYN-ACK timer
+  Time last_synack_resend = Time::min();  // for the 500 ms rate limit on duplicate SYNs
+  uint16_t peer_mss = 536;
+  uint16_t our_mss = 0;
+  uint8_t snd_wscale = 0;   // the peer's window scale
+  uint8_t num_timeout = 0;  // SYN-ACK timer firings so far
+  bool wscale_ok = false;
+  bool sack_ok = false;
+  bool ts_ok = false;
+  bool acked = false;  // a third ACK was dropped for a full accept queue
+  bool in_use = false;
+  // The owning listener's list of requests (for close and sockets()).
+  uint32_t prev = kNoRequest;
+  uint32_t next = kNoRequest;
+};
+
+class RequestTable {
+ public:
+  /// A fresh request for `t` (zeroed except identity fields), indexed by tuple.
+  uint32_t create(const FourTuple& t, int listener_fd);
+  /// Frees the request and removes it from the tuple index.
+  void destroy(uint32_t index);
+  std::optional<uint32_t> find(const FourTuple& t) const {
+    const uint32_t* p = by_tuple_.find(t);
+    return p ? std::optional<uint32_t>(*p) : std::nullopt;
+  }
+  Request& at(uint32_t index) { return pool_[index]; }
+  const Request& at(uint32_t index) const { return pool_[index]; }
+  size_t live() const { return by_tuple_.size(); }
+
+ private:
+  std::vector<Request> pool_;
+  std::vector<uint32_t> free_;
+  stack::FlatHashMap<FourTuple, uint32_t> by_tuple_;
+};
+
+}  // namespace synq::listen
