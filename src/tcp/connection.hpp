@@ -52,6 +52,26 @@ struct ConnectionOptions {
   int rcvbuf = 0;         // SO_RCVBUF as stored (doubled); 0: tcp_rmem[1]
   int sndbuf = 0;         // SO_SNDBUF as stored (doubled); 0: tcp_wmem[1]
   Linger linger{};        // SO_LINGER
+  uint16_t mtu = 0;       // path MTU for our MSS (0: 1500 → 1460 v4 / 1440 v6)
+};
+
+/// A snapshot of a connection's engine state, like Linux's tcp_info (ss -i).
+struct TcpInfo {
+  TcpState state = TcpState::closed;
+  uint32_t snd_una = 0, snd_nxt = 0, rcv_nxt = 0;
+  uint32_t snd_wnd = 0;   // peer's window, scaled
+  uint32_t rcv_wnd = 0;   // window we last advertised, scaled
+  uint32_t cwnd = 0;      // bytes
+  uint32_t ssthresh = 0;  // bytes (UINT32_MAX: infinite)
+  uint16_t mss = 0;       // send MSS (payload per segment)
+  uint16_t peer_mss = 0;
+  uint8_t snd_wscale = 0, rcv_wscale = 0;
+  bool ts_ok = false, sack_ok = false, ws_ok = false;
+  Duration rto{}, srtt{}, rttvar{};
+  int backoff = 0;           // exponential backoff of the running timer
+  int retransmits = 0;       // consecutive timeouts of the same data
+  bool in_recovery = false;  // NewReno fast recovery
+  uint32_t ooo_ranges = 0;   // out-of-order ranges held
 };
 
 /// Everything a passive open learned from the handshake so far (from a
@@ -95,6 +115,10 @@ class Connection {
   void on_timer(Time now);
   /// Earliest pending timer, or kNever.
   Time deadline() const;
+  /// TIME-WAIT only: may this SYN open a new incarnation (Linux TCP_TW_SYN:
+  /// sequence above rcv_nxt, or a newer timestamp)? If so the stack ends this
+  /// connection and hands the SYN to the listener; on_segment() ignores it.
+  bool time_wait_accepts_syn(const wire::TcpSegment& seg) const;
 
   // ------------------------------------------------------------ application
   /// Copies as much as fits in the send buffer. EAGAIN if none fits; EPIPE after
@@ -136,6 +160,7 @@ class Connection {
   /// The MSS used for sending (after options and TCP_MAXSEG).
   uint16_t mss() const;
   bool closed_by_app() const;
+  TcpInfo info() const;
 
   /// Opaque slot for the owning stack (socket index, listener link...).
   uint32_t owner_tag = 0;

@@ -1,0 +1,177 @@
+// Timers: retransmission (RFC 6298 with Linux's bounds and give-up rule),
+// SYN / SYN-ACK retries, zero-window persist, delayed ACK, TIME-WAIT and the
+// orphaned FIN-WAIT-2 timeout.
+#include <algorithm>
+
+#include "tcp/connection_impl.hpp"
+
+namespace synq::tcp {
+
+void Connection::Impl::on_timer(Time t) {
+  now = t;
+  // Each pass runs the earliest due timer; a handler may end the connection.
+  for (int guard = 0; guard < 8; ++guard) {
+    const Time due = earliest();
+    if (due == kNever || due > now || state == TcpState::closed) return;
+    if (t_close == due) {
+      t_close = kNever;
+      on_close_timer();
+    } else if (t_rtx == due) {
+      t_rtx = kNever;
+      if (state == TcpState::syn_sent || state == TcpState::syn_received) {
+        on_syn_timer();
+      } else {
+        on_rtx_timer();
+      }
+    } else if (t_persist == due) {
+      t_persist = kNever;
+      on_persist_timer();
+    } else if (t_delack == due) {
+      t_delack = kNever;
+      on_delack_timer();
+    }
+  }
+}
+
+Duration Connection::Impl::current_rto() const {
+  Duration r = rto;
+  for (int i = 0; i < backoff && r < kMaxRto; ++i) r *= 2;
+  return std::min(r, kMaxRto);
+}
+
+void Connection::Impl::restart_rtx() {
+  rtx_start = now;
+  t_rtx = now + current_rto();
+}
+
+void Connection::Impl::rtt_sample(Duration r) {
+  // RFC 6298 §2.2–2.3 (alpha 1/8, beta 1/4). Linux's lower bound is on the
+  // variance term: RTO = SRTT + max(4·RTTVAR, rto_min), at most 120 s.
+  if (r <= Duration::zero()) r = std::chrono::microseconds(1);
+  if (!have_rtt) {
+    srtt = r;
+    rttvar = r / 2;
+    have_rtt = true;
+  } else {
+    const Duration delta = srtt > r ? srtt - r : r - srtt;
+    rttvar = (3 * rttvar + delta) / 4;
+    srtt = (7 * srtt + r) / 8;
+  }
+  const Duration rto_min = std::chrono::microseconds(sys().tcp_rto_min_us);
+  rto = std::min(srtt + std::max(4 * rttvar, rto_min), kMaxRto);
+}
+
+void Connection::Impl::on_syn_timer() {
+  // Linux tcp_retransmit_timer / tcp_write_timeout for SYN-SENT and
+  // SYN-RECEIVED: TCPTimeouts on every firing; give up when the retries are
+  // used (ETIMEDOUT, TCPAbortOnTimeout from tcp_write_err).
+  count(Counter::TcpExt_TCPTimeouts);
+  if (retransmits >= syn_retry_limit) {
+    count(Counter::TcpExt_TCPAbortOnTimeout);
+    finish(Errno::etimedout);
+    return;
+  }
+  if (state == TcpState::syn_sent) {
+    send_syn();
+  } else {
+    send_synack();
+  }
+  count(Counter::TcpExt_TCPSynRetrans);
+  count(Counter::Tcp_RetransSegs);
+  ++retransmits;
+  ++backoff;
+  t_rtx = now + current_rto();  // 1 s doubling: 1, 3, 7, 15, 31, 63, 127 s
+}
+
+bool Connection::Impl::data_write_timed_out() const {
+  // Linux retransmits_timed_out + tcp_model_timeout: tcp_retries2 is turned
+  // into the time exponential backoff from TCP_RTO_MIN (200 ms) would take
+  // (924.6 s for 15), measured from the first retransmitted transmission.
+  if (retransmits == 0) return false;
+  const int boundary = sys().tcp_retries2;
+  const Duration base = kLinuxRtoMinConst;
+  int thresh = 0;  // ilog2(TCP_RTO_MAX / rto_base)
+  while ((base * (int64_t{2} << thresh)) <= kMaxRto) ++thresh;
+  Duration timeout;
+  if (boundary <= thresh) {
+    timeout = base * ((int64_t{2} << boundary) - 1);
+  } else {
+    timeout = base * ((int64_t{2} << thresh) - 1) + kMaxRto * (boundary - thresh);
+  }
+  return now - retrans_stamp >= timeout;
+}
+
+void Connection::Impl::on_rtx_timer() {
+  if (snd_max == snd_una) return;  // nothing outstanding
+  count(Counter::TcpExt_TCPTimeouts);
+  if (retransmits == 0) retrans_stamp = rtx_start;
+  if (data_write_timed_out()) {
+    count(Counter::TcpExt_TCPAbortOnTimeout);  // Linux tcp_write_err: no RST
+    finish(Errno::etimedout);
+    return;
+  }
+  cc_on_timeout();
+  // Go-back-N from SND.UNA; the first segment goes out even into a closed window.
+  snd_nxt = snd_una;
+  timing = false;
+  retransmit_head();
+  ++retransmits;
+  ++backoff;
+  t_rtx = now + current_rto();
+  loss_head_pending = false;
+  output();
+}
+
+void Connection::Impl::arm_persist() {
+  if (t_persist != kNever) return;
+  // Linux tcp_probe0_base: max(RTO, TCP_RTO_MIN), backed off per probe.
+  Duration base = std::max(rto, kLinuxRtoMinConst);
+  for (int i = 0; i < probes && base < kMaxRto; ++i) base *= 2;
+  t_persist = now + std::min(base, kMaxRto);
+}
+
+void Connection::Impl::on_persist_timer() {
+  if (!can_send_data() || !seq_lt(snd_nxt, data_end()) || snd_nxt != snd_una) {
+    probes = 0;
+    return;
+  }
+  // Linux tcp_write_wakeup: send new data if the window allows some (even a
+  // fragment SWS avoidance held back), else a zero-window probe.
+  const uint32_t wnd_edge = snd_una + snd_wnd;
+  if (seq_lt(snd_nxt, wnd_edge)) {
+    const uint32_t len = std::min<uint32_t>({wnd_edge - snd_nxt, data_end() - snd_nxt, smss});
+    const bool fin = wr_shut && snd_nxt + len == data_end();
+    send_data(snd_nxt, len, fin);
+    snd_nxt += len + (fin ? 1 : 0);
+    snd_max = seq_max(snd_max, snd_nxt);
+    probes = 0;
+    restart_rtx();
+    return;
+  }
+  ++probes;
+  if (probes > sys().tcp_retries2) {
+    // Linux tcp_probe_timer: the peer kept a zero window through all probes.
+    count(Counter::TcpExt_TCPAbortOnTimeout);
+    finish(Errno::etimedout);
+    return;
+  }
+  send_probe();
+  arm_persist();
+}
+
+void Connection::Impl::on_delack_timer() {
+  if (state == TcpState::closed || state == TcpState::syn_sent) return;
+  count(Counter::TcpExt_DelayedACKs);
+  send_ack();
+}
+
+void Connection::Impl::on_close_timer() {
+  if (state == TcpState::time_wait) {
+    count(Counter::TcpExt_TW);  // Linux counts TIME-WAIT sockets as their timer ends
+    set_state(TcpState::closed);
+  } else if (state == TcpState::fin_wait_2) {
+    set_state(TcpState::closed);  // orphan gave up waiting for the peer's FIN
+  }
+}
+
+}  // namespace synq::tcp
