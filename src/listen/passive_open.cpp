@@ -27,9 +27,11 @@ bool in_window(uint32_t seq, uint32_t end_seq, uint32_t s_win, uint32_t e_win) {
   return seq == e_win && seq == end_seq;
 }
 
-// The window field of our SYN-ACK: never scaled (RFC 7323 §2.2).
-uint16_t synack_window(const Sysctls& s, uint16_t mss) {
-  return static_cast<uint16_t>(std::min<uint32_t>(tcp::initial_rcv_window(s, mss, 0), 65535));
+// The window field of our SYN-ACK: never scaled (RFC 7323 §2.2). Linux
+// tcp_openreq_init_rwin rounds it to the MSS less the timestamp option.
+uint16_t synack_window(const Sysctls& s, uint16_t mss, bool ts_ok, int rcvbuf) {
+  const uint16_t seg = static_cast<uint16_t>(mss - (ts_ok ? 12 : 0));
+  return static_cast<uint16_t>(std::min<uint32_t>(tcp::initial_rcv_window(s, seg, rcvbuf), 65535));
 }
 
 }  // namespace
@@ -85,6 +87,7 @@ void PassiveOpener::new_request(Listener& l, const FourTuple& t, const wire::Tcp
   r.ts_recent = o.ts_val;
   r.our_mss = host_.path_mss(t);
   if (lo.user_mss && lo.user_mss < r.our_mss) r.our_mss = lo.user_mss;
+  r.window = synack_window(s, r.our_mss, r.ts_ok, lo.rcvbuf);
   l.syn_queue_add(requests_, idx);
   send_synack(r);
   arm_timer(idx, host_.now() + synack_timeout(0));
@@ -106,7 +109,7 @@ void PassiveOpener::send_synack(const Request& r) {
   h.seq = r.iss;
   h.ack = r.irs + 1;
   h.flags = SYN | ACK;
-  h.window = synack_window(s, r.our_mss);
+  h.window = r.window;
   h.options = tcp::make_syn_options(s, r.our_mss, r.wscale_ok ? tcp::our_wscale(s) : 0,
                                     tcp::ts_clock(host_.now(), r.ts_offset), &peer);
   host_.send_segment(r.tuple, h, {});
@@ -178,7 +181,7 @@ void PassiveOpener::on_request_segment(Listener& l, uint32_t req, const wire::Tc
   }
 
   const uint32_t rcv_nxt = r.irs + 1;
-  const uint32_t win = synack_window(s, r.our_mss);
+  const uint32_t win = r.window;
   if (!in_window(seg.h.seq, seg.h.seq + seg.seg_len(), rcv_nxt, rcv_nxt + win)) {
     // RFC 9293 §3.10.7.4: out of window → ACK (rate limited) and drop; a RST is ignored.
     if (f & RST) return;

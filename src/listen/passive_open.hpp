@@ -22,6 +22,7 @@ namespace synq::listen {
 struct ListenerOptions {
   int synack_retries = -1;   // TCP_SYNCNT on the listener (-1: tcp_synack_retries)
   uint16_t user_mss = 0;     // TCP_MAXSEG
+  int rcvbuf = 0;            // SO_RCVBUF as stored (0: tcp_rmem[1])
   uint8_t defer_accept = 0;  // TCP_DEFER_ACCEPT in retransmissions (issue 3)
 };
 

@@ -27,6 +27,7 @@ struct Request {
   Time last_synack_resend = Time::min();  // for the 500 ms rate limit on duplicate SYNs
   uint16_t peer_mss = 536;
   uint16_t our_mss = 0;
+  uint16_t window = 0;      // the (unscaled) window of our SYN-ACK
   uint8_t snd_wscale = 0;   // the peer's window scale
   uint8_t num_timeout = 0;  // SYN-ACK timer firings so far
   bool wscale_ok = false;

@@ -201,6 +201,7 @@ listen::ListenerOptions StackImpl::listener_options(int listener_fd) const {
   if (const Socket* s = sock(listener_fd)) {
     o.synack_retries = s->syncnt;
     o.user_mss = s->user_mss;
+    o.rcvbuf = s->rcvbuf;
     o.defer_accept = s->defer_accept;
   }
   return o;

@@ -122,6 +122,7 @@ void StackImpl::send_reset_reply(const FourTuple& t, const wire::TcpSegment& seg
     h.ack = seg.h.seq + seg.seg_len();
     h.flags = wire::tcp_flags::RST | wire::tcp_flags::ACK;
   }
+  counters_.inc(Counter::Tcp_OutRsts);  // the engine counts its own RSTs; these are ours
   send_segment(t, h, {});
 }
 
@@ -139,7 +140,6 @@ void StackImpl::send_segment(const FourTuple& t, const wire::TcpHeader& h,
   output_.commit(n);
   counters_.inc(Counter::Ip_OutRequests);
   counters_.inc(Counter::Tcp_OutSegs);
-  if (h.flags & wire::tcp_flags::RST) counters_.inc(Counter::Tcp_OutRsts);
 }
 
 void StackImpl::drain_output(const std::function<void(std::span<const uint8_t>)>& sink) {
