@@ -114,6 +114,12 @@ TEST(Acceptance, TenMegabytesBothWaysOverALossyLinkArriveIntactAndInOrder) {
   EXPECT_GT(t.net.stack(t.c).counters()[Counter::Tcp_RetransSegs], 0u);
   EXPECT_GT(t.net.stack(t.s).counters()[Counter::Tcp_RetransSegs], 0u);
   RecordProperty("virtual_seconds", std::to_string(to_seconds(t.net.now())));
+  RecordProperty("lost_c2s", std::to_string(t.net.link_stats(t.link, Side::a_to_b).lost));
+  RecordProperty("lost_s2c", std::to_string(t.net.link_stats(t.link, Side::b_to_a).lost));
+  RecordProperty("retrans_client",
+                 std::to_string(t.net.stack(t.c).counters()[Counter::Tcp_RetransSegs]));
+  RecordProperty("retrans_server",
+                 std::to_string(t.net.stack(t.s).counters()[Counter::Tcp_RetransSegs]));
   t.close_and_drain(t.net.now() + 600s);
 }
 

@@ -18,10 +18,15 @@ namespace synq::sim::testing {
 
 /// Byte i of a stream named by `seed`: random-looking, cheap at any offset.
 inline void fill_pattern(uint64_t seed, uint64_t offset, std::span<uint8_t> out) {
+  uint64_t word_index = ~0ull, word = 0;
   for (size_t i = 0; i < out.size(); ++i) {
     const uint64_t at = offset + i;
-    uint64_t s = seed ^ (at >> 3) * 0x9e3779b97f4a7c15ull;
-    out[i] = static_cast<uint8_t>(splitmix64(s) >> ((at & 7) * 8));
+    if ((at >> 3) != word_index) {
+      word_index = at >> 3;
+      uint64_t s = seed ^ word_index * 0x9e3779b97f4a7c15ull;
+      word = splitmix64(s);
+    }
+    out[i] = static_cast<uint8_t>(word >> ((at & 7) * 8));
   }
 }
 
@@ -39,9 +44,15 @@ class BulkPeer {
   void pump(Stack& s) {
     if (fd_ < 0) return;
     while (sent_ < total_) {
-      const size_t n = static_cast<size_t>(std::min<uint64_t>(chunk_.size(), total_ - sent_));
-      fill_pattern(send_seed_, sent_, std::span(chunk_).first(n));
-      auto r = s.send(fd_, std::span(chunk_).first(n));
+      // The chunk holds pattern bytes [chunk_at_, chunk_at_ + chunk_len_); refill
+      // only once it is all sent, so a full send buffer costs nothing.
+      if (sent_ >= chunk_at_ + chunk_len_) {
+        chunk_at_ = sent_;
+        chunk_len_ = static_cast<size_t>(std::min<uint64_t>(chunk_.size(), total_ - sent_));
+        fill_pattern(send_seed_, chunk_at_, std::span(chunk_).first(chunk_len_));
+      }
+      const size_t from = static_cast<size_t>(sent_ - chunk_at_);
+      auto r = s.send(fd_, std::span(chunk_).subspan(from, chunk_len_ - from));
       if (!r) {
         if (r.error() != Errno::eagain) errors_.push_back(r.error());
         break;
@@ -80,6 +91,8 @@ class BulkPeer {
   uint64_t send_seed_, recv_seed_, total_;
   int fd_ = -1;
   uint64_t sent_ = 0, received_ = 0, corrupt_reads_ = 0;
+  uint64_t chunk_at_ = 0;
+  size_t chunk_len_ = 0;
   bool shut_ = false, eof_ = false;
   std::vector<Errno> errors_;
   std::array<uint8_t, 65536> chunk_{}, buf_{}, expect_{};
