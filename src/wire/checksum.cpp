@@ -16,8 +16,8 @@ namespace synq::wire {
 namespace {
 
 /// Adds 64-bit words as two 32-bit halves so no carry is ever lost: each
-/// iteration adds < 2^35 per accumulator, so they cannot overflow before
-/// 2^28 iterations (8 GiB of data), far beyond any packet.
+/// 32-byte iteration adds < 2^34 to each accumulator, so they cannot overflow
+/// before 2^30 iterations (32 GiB of data), far beyond any packet.
 inline uint64_t add_halves(uint64_t acc, uint64_t w) {
   return acc + (w >> 32) + (w & 0xffffffffu);
 }

@@ -17,8 +17,10 @@ namespace synq::wire {
 enum class ParseError : uint8_t {
   too_short,          // fewer bytes than the header claims or needs
   bad_version,        // IP version nibble neither 4 nor 6
-  bad_header_length,  // IPv4 IHL < 5, TCP data offset < 5, or beyond the packet
-  bad_total_length,   // IPv4 total length / IPv6 payload length inconsistent with the buffer
+  bad_header_length,  // IPv4 IHL < 5, TCP data offset < 5, or beyond the packet; IPv6 extension
+                      // header overrunning the payload; UDP length field < 8
+  bad_total_length,   // IPv4 total length / IPv6 payload length inconsistent with the buffer;
+                      // UDP length field beyond the IP payload
   bad_ip_checksum,    // IPv4 header checksum
   bad_checksum,       // TCP/UDP checksum (with pseudo-header)
   bad_option_length,  // TCP option with length < 2 or running past the header; bad MSS/WS/TS/SACK
@@ -67,6 +69,8 @@ Parsed<TcpSegment> parse_tcp(const IpPacket& ip, bool verify_checksum = true);
 Parsed<UdpDatagram> parse_udp(const IpPacket& ip, bool verify_checksum = true);
 
 /// RFC 1071 one's-complement sum (not yet complemented) over data, added to `sum`.
+/// The sum is of big-endian 16-bit words; when chaining calls, every chunk but
+/// the last must have an even length (an odd byte is padded as a word's high byte).
 uint32_t checksum_add(uint32_t sum, std::span<const uint8_t> data);
 /// Folds and complements a running sum into the 16-bit checksum field value.
 uint16_t checksum_finish(uint32_t sum);
