@@ -81,7 +81,7 @@ class Parser {
   bool expected(const std::string& what) {
     const Token& t = cur();
     if (t.kind == TokenKind::error) return fail_at(t.loc, t.value);
-    if (t.kind != TokenKind::end && t.starts_line && i_ > event_first_) {
+    if (t.starts_line && i_ > event_first_) {
       return fail_at(prev().end_loc, "expected " + what + ", got end of line");
     }
     return fail_at(t.loc, "expected " + what + ", got " + describe(t));
@@ -341,19 +341,33 @@ class Parser {
   }
 
   bool flags(uint8_t& out) {
-    namespace f = wire::tcp_flags;
     out = 0;
     const Token& t = cur();
     if (t.is('-')) {  // packetdrill: no flag at all
       bump();
       return true;
     }
-    if (t.is('.')) {
-      out = f::ACK;
+    if (t.kind == TokenKind::word) {
+      if (!flag_letters(t, out)) return false;
       bump();
-      return true;
+      if (at_line_end() || !cur().is('.') || cur().loc != prev().end_loc) return true;
+    } else if (!t.is('.')) {
+      return expected("TCP flags");
     }
-    if (t.kind != TokenKind::word) return expected("TCP flags");
+    out |= wire::tcp_flags::ACK;  // "S." is SYN+ACK; "." alone is a bare ACK
+    bump();
+    // packetdrill writes the ACK dot last: "S.P" or ".Q" is a typo, not two tokens.
+    if (cur().kind == TokenKind::word && cur().loc == prev().end_loc) {
+      uint8_t more = 0;
+      if (!flag_letters(cur(), more)) return false;
+      return fail_at(cur().loc, "expected '.' last in TCP flags, got '" +
+                                    std::string(1, cur().text[0]) + "' after it");
+    }
+    return true;
+  }
+
+  bool flag_letters(const Token& t, uint8_t& out) {
+    namespace f = wire::tcp_flags;
     for (size_t k = 0; k < t.text.size(); ++k) {
       uint8_t bit = 0;
       switch (t.text[k]) {
@@ -378,23 +392,14 @@ class Parser {
         case 'W':
           bit = f::CWR;
           break;
-        default: {
-          const SourceLoc at{t.loc.line, t.loc.column + static_cast<uint32_t>(k)};
-          return fail_at(
-              at, "expected TCP flag (F S R P . U E W), got '" + std::string(1, t.text[k]) + "'");
-        }
+        default:
+          break;
       }
-      if (out & bit) {
-        const SourceLoc at{t.loc.line, t.loc.column + static_cast<uint32_t>(k)};
-        return fail_at(
-            at, "expected each TCP flag once, got '" + std::string(1, t.text[k]) + "' twice");
-      }
+      const SourceLoc at{t.loc.line, t.loc.column + static_cast<uint32_t>(k)};
+      const std::string letter(1, t.text[k]);
+      if (bit == 0) return fail_at(at, "expected TCP flag (F S R P . U E W), got '" + letter + "'");
+      if (out & bit) return fail_at(at, "expected each TCP flag once, got '" + letter + "' twice");
       out |= bit;
-    }
-    bump();
-    if (!at_line_end() && cur().is('.')) {  // "S." is SYN+ACK
-      out |= f::ACK;
-      bump();
     }
     return true;
   }

@@ -38,7 +38,11 @@ inline std::string parse_error(const std::string& text, const std::string& file 
   return r.ok() ? std::string("parsed") : render(r.error());
 }
 
-inline Duration ms(int64_t v) { return std::chrono::milliseconds(v); }
-inline Duration us(int64_t v) { return std::chrono::microseconds(v); }
+inline Duration ms(int64_t v) {
+  return std::chrono::milliseconds(v);
+}
+inline Duration us(int64_t v) {
+  return std::chrono::microseconds(v);
+}
 
 }  // namespace synq::script::test
