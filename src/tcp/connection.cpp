@@ -87,6 +87,7 @@ void Connection::Impl::establish_common() {
   rcv_ssthresh = syn_window;
   rcv_mss = std::min<uint32_t>(kDefaultPeerMss, adv_mss);
   snd_buf_seq = iss + 1;
+  snd_sml = snd_una;
 }
 
 Time Connection::Impl::earliest() const {

@@ -62,6 +62,7 @@ struct Connection::Impl {
   uint32_t snd_wl2 = 0;
   uint32_t max_window = 0;   // largest window the peer offered (RFC 5961 §5.2, SWS)
   uint32_t snd_buf_seq = 0;  // sequence number of snd_ring's first byte
+  uint32_t snd_sml = 0;      // end of the last small segment sent (Minshall's Nagle)
   ByteRing snd_ring;
   std::unique_ptr<uint8_t[]> scratch;  // one segment's payload when the ring wraps
   size_t scratch_len = 0;

@@ -33,24 +33,28 @@ uint32_t Connection::Impl::window_available() const {
 }
 
 uint16_t Connection::Impl::select_window() {
-  // Linux __tcp_select_window / tcp_select_window with receiver SWS avoidance
-  // (RFC 9293 §3.8.6.2.2): move the right edge only by at least
-  // min(buffer/2, MSS); never shrink an advertised window (RFC 7323 §2.4),
-  // rounding it up to the scale granule if need be.
+  // Linux __tcp_select_window with receiver SWS avoidance (RFC 9293
+  // §3.8.6.2.2): move the right edge only by at least min(buffer/2, MSS).
+  // A kept edge that no longer fits the buffer is rounded down to the scale
+  // granule (RFC 7323 §2.4 lets it shrink by less than one granule; the ring
+  // has a granule of slack for a peer that still sends up to the old edge).
   const uint32_t cur = seq_gt(rcv_adv, rcv_nxt) ? rcv_adv - rcv_nxt : 0;
-  uint32_t want = window_available();
+  const uint32_t want = window_available();
   const uint32_t sws = std::min<uint32_t>(rcv_space / 2, adv_mss);
   const uint8_t shift = rcv_wscale;
-  const uint32_t max_field = 65535;
   uint32_t field;
   if (want <= cur || want - cur < sws) {
-    field = (cur + (1u << shift) - 1) >> shift;  // keep the current edge
+    // Keep the edge: rounded up to the granule when the space is there (as
+    // Linux's ALIGN: 64240 → 502 << 7), else down.
+    const uint32_t up = (cur + (1u << shift) - 1) >> shift;
+    const uint32_t used = static_cast<uint32_t>(rcv_ring.size());
+    const uint32_t free_space = rcv_space > used ? rcv_space - used : 0;
+    field = (up << shift) <= free_space ? up : cur >> shift;
   } else {
     field = want >> shift;
   }
-  field = std::min(field, max_field);
-  const uint32_t scaled = field << shift;
-  rcv_adv = seq_max(rcv_adv, rcv_nxt + scaled);
+  field = std::min<uint32_t>(field, 65535);
+  rcv_adv = seq_max(rcv_adv, rcv_nxt + (field << shift));
   rcv_wup = rcv_nxt;
   return static_cast<uint16_t>(field);
 }
@@ -108,12 +112,15 @@ void Connection::Impl::output() {
           // Sender SWS avoidance (RFC 9293 §3.8.6.2.1): a window-limited
           // fragment only if it is at least half the largest window offered.
           if (len < max_window / 2) break;
-        } else if (!opts.nodelay && !wr_shut && snd_nxt != snd_una) {
-          break;  // Nagle (RFC 896, RFC 9293 §3.7.4): small segment waits for the ACK
+        } else if (!opts.nodelay && !wr_shut && seq_gt(snd_sml, snd_una)) {
+          // Nagle (RFC 896, RFC 9293 §3.7.4) in Linux's Minshall form: a small
+          // segment waits while an earlier small segment is unacknowledged.
+          break;
         }
       }
       const bool fin = wr_shut && snd_nxt + len == end;
       send_data(snd_nxt, len, fin);
+      if (len < smss) snd_sml = snd_nxt + len;
       if (retrans) {
         timing = false;  // Karn
         count(Counter::Tcp_RetransSegs);
