@@ -169,6 +169,14 @@ void Connection::Impl::on_synchronized(const wire::TcpSegment& seg) {
 
   maybe_update_ts_recent(h);
 
+  // A retransmission of the SYN that created an embryonic SYN-RECEIVED
+  // connection: the peer missed our SYN-ACK, so resend it (as Linux's request
+  // sockets and FreeBSD's syncache do) rather than a challenge ACK.
+  if (state == TcpState::syn_received && h.has(SYN) && !h.has(ACK) && h.seq == irs) {
+    send_synack();
+    return;
+  }
+
   // fourth: SYN (RFC 5961 §4.2) → challenge ACK. Linux lets through the one
   // legitimate case: the peer's SYN-ACK of a simultaneous open in SYN-RECEIVED.
   if (h.has(SYN)) {
