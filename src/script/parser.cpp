@@ -677,6 +677,10 @@ class Parser {
         StructField field;
         field.name = std::string(cur().text);
         bump();
+        if (cur().is('(')) {  // packetdrill's msghdr: {msg_name(...)=...}
+          return fail_at(cur().loc, "expected '=' after field name '" + field.name +
+                                        "', got unsupported msghdr form '" + field.name + "(...)'");
+        }
         if (!expect_punct('=', "'=' after field name '" + field.name + "'")) return false;
         if (!expr(field.value, depth + 1)) return false;
         st.fields.push_back(std::move(field));

@@ -137,6 +137,9 @@ TEST(ScriptErrors, BadExpressions) {
             "t.pkt:1:5: expected a 64-bit integer, got '99999999999999999999'");
   EXPECT_EQ(parse_error("0 f({onoff 1}) = 0\n"),
             "t.pkt:1:12: expected '=' after field name 'onoff', got '1'");
+  EXPECT_EQ(parse_error("0 sendmsg(4, {msg_name(...)=...}, 0) = 0\n"),
+            "t.pkt:1:23: expected '=' after field name 'msg_name', got unsupported msghdr form "
+            "'msg_name(...)'");
   EXPECT_EQ(parse_error("0 f([1 2]) = 0\n"), "t.pkt:1:8: expected ',' or ']' in the list, got '2'");
   EXPECT_EQ(parse_error("0 f(A|) = 0\n"), "t.pkt:1:7: expected a value, got ')'");
   EXPECT_EQ(parse_error("0 f(" + std::string(40, '[') + ") = 0\n"),

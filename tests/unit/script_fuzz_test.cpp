@@ -11,7 +11,7 @@
 namespace synq::script {
 namespace {
 
-const char* kExamples[] = {"listen-backlog.pkt",   "synack-retransmit.pkt", "defer-accept.pkt",
+const char* kExamples[] = {"listen-backlog.pkt",    "synack-retransmit.pkt", "defer-accept.pkt",
                            "simultaneous-open.pkt", "multi-connection.pkt",  "socket-options.pkt"};
 
 uint32_t line_count(std::string_view text) {
