@@ -22,6 +22,15 @@ bool is_synchronized(TcpState s) {
 Connection::Impl::Impl(Connection& self_, ConnectionHost& host_, const FourTuple& tuple_,
                        const ConnectionOptions& opts_)
     : self(self_), host(host_), tuple(tuple_), opts(opts_) {
+  size_buffers();
+  scratch_len = std::max<size_t>(mss_from_mtu(tuple, opts.mtu), 1460);
+  scratch = std::make_unique<uint8_t[]>(scratch_len);
+}
+
+// Ring capacities from SO_RCVBUF/SO_SNDBUF. Called at construction and again
+// at connect()/init_passive() (the rings are still empty and unallocated
+// then), so options set between socket() and connect() take effect.
+void Connection::Impl::size_buffers() {
   const Sysctls& s = sys();
   const int rcvbuf = opts.rcvbuf > 0 ? opts.rcvbuf : s.tcp_rmem[1];
   const int sndbuf = opts.sndbuf > 0 ? opts.sndbuf : s.tcp_wmem[1];
@@ -32,8 +41,6 @@ Connection::Impl::Impl(Connection& self_, ConnectionHost& host_, const FourTuple
   rcv_ring.reset(rcv_space + (1u << our_wscale(s)));
   snd_ring.reset(std::max(sndbuf, 1024));
   recompute_mss();
-  scratch_len = std::max<size_t>(mss_from_mtu(tuple, opts.mtu), 1460);
-  scratch = std::make_unique<uint8_t[]>(scratch_len);
 }
 
 void Connection::Impl::recompute_mss() {
@@ -114,6 +121,7 @@ Connection::~Connection() {
 void Connection::connect(Time now, uint32_t iss, uint32_t ts_offset) {
   Impl& c = *impl_;
   c.now = now;
+  c.size_buffers();
   c.iss = iss;
   c.ts_offset = ts_offset;
   c.snd_una = iss;
@@ -134,6 +142,7 @@ void Connection::connect(Time now, uint32_t iss, uint32_t ts_offset) {
 void Connection::init_passive(Time now, const PassiveOpen& p) {
   Impl& c = *impl_;
   c.now = now;
+  c.size_buffers();
   c.iss = p.iss;
   c.irs = p.irs;
   c.rcv_nxt = p.irs + 1;

@@ -102,8 +102,9 @@ class Connection {
   // ------------------------------------------------------------ opens
   /// Active open: sends a SYN (with MSS, SACK-permitted, timestamps, window
   /// scale per sysctls), state SYN-SENT. SYN retransmitted at RTO 1 s doubling;
-  /// after syn_retries the connection fails with ETIMEDOUT (1,3,7,15,31 s;
-  /// ETIMEDOUT at 63 s by default).
+  /// after syn_retries the connection fails with ETIMEDOUT (default 6: SYNs at
+  /// 0, 1, 3, 7, 15, 31, 63 s, ETIMEDOUT at 127 s; 5: ETIMEDOUT at 63 s).
+  /// Buffer sizes (options().rcvbuf/sndbuf) are taken here.
   void connect(Time now, uint32_t iss, uint32_t ts_offset);
   /// Passive open from a listener (see PassiveOpen).
   void init_passive(Time now, const PassiveOpen& p);
@@ -122,7 +123,8 @@ class Connection {
 
   // ------------------------------------------------------------ application
   /// Copies as much as fits in the send buffer. EAGAIN if none fits; EPIPE after
-  /// shutdown(WR)/close; ENOTCONN before the handshake; the pending error if any.
+  /// shutdown(WR)/close; EAGAIN while SYN-SENT/SYN-RECEIVED (Linux non-blocking
+  /// sk_stream_wait_connect); EPIPE when CLOSED; the pending error first if any.
   Result<size_t> send(Time now, std::span<const uint8_t> data);
   /// Reads in-order data. 0 at EOF; EAGAIN if none yet; ECONNRESET etc. after a reset.
   Result<size_t> recv(Time now, std::span<uint8_t> buf);
@@ -138,7 +140,8 @@ class Connection {
   /// shutdown(SHUT_RD): further data is discarded (Linux: still ACKed).
   void shutdown_read();
   /// close(): like Linux tcp_close — unread data → RST (TCPAbortOnClose);
-  /// SO_LINGER {1,0} → RST (TCPAbortOnLinger); else FIN after queued data.
+  /// SO_LINGER {1,0} → RST (Linux counts TCPAbortOnData on this path); else
+  /// FIN after queued data.
   /// The connection lives on as an orphan until CLOSED/TIME-WAIT ends.
   void close(Time now);
   /// Sends RST (if synchronized) and goes to CLOSED at once.

@@ -140,6 +140,7 @@ struct Connection::Impl {
   void finish(Errno e);  // Linux tcp_done: error, CLOSED
   void establish_common();
   void recompute_mss();
+  void size_buffers();
   void sync_timer();
   Time earliest() const;
 
