@@ -297,13 +297,13 @@ Errno StackImpl::connect(int fd, const Endpoint& remote) {
         if (e == Errno::ok) e = Errno::econnaborted;
         s->cstate = ConnectState::unconnected;
         release_socket_conn(*s);
-        if (!s->bind_locked) {
-          s->bound = false;
-          s->local.port = 0;
-          if (!s->bind_locked) s->local.addr = IpAddr{};
-          s->local.addr.version = s->family;
+        if (s->bind_locked) {
+          register_fd_port(fd);  // an explicit bind outlives the failed attempt
         } else {
-          register_fd_port(fd);
+          // inet_put_port on tcp_done: an implicit port is given back.
+          s->bound = false;
+          s->local = Endpoint{};
+          s->local.addr.version = s->family;
         }
         return e;
       }

@@ -92,6 +92,8 @@ void StackImpl::tcp_input(const wire::IpPacket& ip) {
   const FourTuple t{{ip.dst, seg.h.dport}, {ip.src, seg.h.sport}};
 
   if (const uint32_t* slot = conn_table_.find(t)) {
+    // TODO(issue 3): a SYN to a TIME-WAIT connection may open a new one through
+    // the listener (Linux tcp_timewait_state_process TCP_TW_SYN); the engine handles it now.
     conns_[*slot].conn->on_segment(now_, seg);
     return;
   }
