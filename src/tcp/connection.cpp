@@ -340,8 +340,7 @@ void Connection::close(Time now) {
       } else if (c.state == TcpState::syn_received) {
         c.wr_shut = true;
       } else if (c.state == TcpState::fin_wait_2) {
-        // Orphaned FIN-WAIT-2 lives tcp_fin_timeout (Linux tcp_close → tcp_time_wait).
-        c.t_close = now + std::chrono::seconds(c.sys().tcp_fin_timeout);
+        c.arm_orphan_fin_wait_2();
       }
       break;
   }

@@ -50,6 +50,7 @@ struct Connection::Impl {
   bool fin_received = false;  // the peer's FIN was taken in order
   bool done = false;          // ended by reset/timeout/abort (Linux: sk_shutdown = SHUTDOWN_MASK)
   bool ooo_fin = false;       // a FIN arrived beyond a hole
+  bool tw_counted = false;    // TcpExt.TW already counted for this connection
   uint32_t ooo_fin_seq = 0;
 
   // ------------------------------------------------------------ send side (RFC 9293 §3.3.1)
@@ -159,6 +160,7 @@ struct Connection::Impl {
   void take_fin();
   void on_reset();
   void enter_time_wait();
+  void arm_orphan_fin_wait_2();
   bool time_wait_accepts_syn(const wire::TcpSegment& seg) const;
 
   // ------------------------------------------------------------ output.cpp

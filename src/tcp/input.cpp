@@ -264,8 +264,7 @@ bool Connection::Impl::process_ack(const wire::TcpSegment& seg) {
       case TcpState::fin_wait_1:
         set_state(TcpState::fin_wait_2);
         t_rtx = kNever;
-        // Orphaned FIN-WAIT-2 lives tcp_fin_timeout (Linux tcp_rcv_state_process).
-        if (app_closed) t_close = now + std::chrono::seconds(sys().tcp_fin_timeout);
+        if (app_closed) arm_orphan_fin_wait_2();
         break;
       case TcpState::closing:
         enter_time_wait();
@@ -457,10 +456,29 @@ void Connection::Impl::on_reset() {
   finish(e);
 }
 
+// Linux __inet_twsk_schedule counts TW when a timewait socket is first
+// scheduled (TWKilled instead when its timeout is at most 4 s).
+static constexpr Duration kTwKilledMax = std::chrono::seconds(4);
+
 void Connection::Impl::enter_time_wait() {
   set_state(TcpState::time_wait);
   t_rtx = t_persist = t_delack = kNever;
-  t_close = now + std::chrono::milliseconds(sys().tcp_time_wait_ms);
+  const Duration len = std::chrono::milliseconds(sys().tcp_time_wait_ms);
+  // An orphan FIN-WAIT-2 already is a timewait socket: Linux reschedules it.
+  if (len > kTwKilledMax && !tw_counted) count(Counter::TcpExt_TW);
+  tw_counted = true;
+  t_close = now + len;
+}
+
+void Connection::Impl::arm_orphan_fin_wait_2() {
+  // An orphan in FIN-WAIT-2 lives tcp_fin_timeout (Linux tcp_close /
+  // tcp_rcv_state_process → tcp_time_wait(TCP_FIN_WAIT2): a timewait socket,
+  // so it counts TW like TIME-WAIT does).
+  const Duration len = std::chrono::seconds(sys().tcp_fin_timeout);
+  if (len > kTwKilledMax && !tw_counted) count(Counter::TcpExt_TW);
+  tw_counted = true;
+  t_rtx = t_persist = kNever;
+  t_close = now + len;
 }
 
 // ------------------------------------------------------------ TIME-WAIT (Linux

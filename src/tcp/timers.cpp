@@ -167,7 +167,6 @@ void Connection::Impl::on_delack_timer() {
 
 void Connection::Impl::on_close_timer() {
   if (state == TcpState::time_wait) {
-    count(Counter::TcpExt_TW);  // Linux counts TIME-WAIT sockets as their timer ends
     set_state(TcpState::closed);
   } else if (state == TcpState::fin_wait_2) {
     set_state(TcpState::closed);  // orphan gave up waiting for the peer's FIN

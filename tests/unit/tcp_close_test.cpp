@@ -21,14 +21,14 @@ TEST_F(TcpTest, Established_Close_to_FinWait1_FinWait1_Ack_to_FinWait2_Fin_to_Ti
   inject(Seg().fin().seq(kIrs + 1).ack(kIss + 2).ts(kPeerTs + 2, 0));
   expect(ACK, kIss + 2, kIrs + 2);
   EXPECT_EQ(conn->state(), TcpState::time_wait);
-  EXPECT_EQ(ctr(Counter::TcpExt_TW), 0u);
+  EXPECT_EQ(ctr(Counter::TcpExt_TW), 1u);  // counted on entry (Linux __inet_twsk_schedule)
   // TimeWait_Timeout_to_Closed: exactly tcp_time_wait_ms later.
   EXPECT_EQ(conn->deadline(), 5s + 60s);
   advance_to(65s - 1ns);
   EXPECT_EQ(conn->state(), TcpState::time_wait);
   advance_to(65s);
   EXPECT_EQ(conn->state(), TcpState::closed);
-  EXPECT_EQ(ctr(Counter::TcpExt_TW), 1u);
+  EXPECT_EQ(ctr(Counter::TcpExt_TW), 1u);  // not again at expiry
   EXPECT_EQ(ctr(Counter::Tcp_EstabResets), 0u);
   std::vector<TcpState> path;
   for (auto& t : host.transitions) path.push_back(t.second);
@@ -140,6 +140,9 @@ TEST_F(TcpTest, FinWait2_Orphan_TimesOutAfterTcpFinTimeout) {
   inject(Seg().seq(kIrs + 1).ack(kIss + 2));
   ASSERT_EQ(conn->state(), TcpState::fin_wait_2);
   EXPECT_EQ(conn->deadline(), 100ms + 30s);
+  EXPECT_EQ(ctr(Counter::TcpExt_TW), 1u);
+  advance_to(100ms + 30s - 1ns);
+  EXPECT_EQ(conn->state(), TcpState::fin_wait_2);
   advance_to(100ms + 30s);
   EXPECT_EQ(conn->state(), TcpState::closed);
   expect_nothing();
