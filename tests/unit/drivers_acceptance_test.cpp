@@ -230,6 +230,25 @@ TEST(Acceptance, ClosedPortAnswersRstAndConnectIsRefused) {
   EXPECT_EQ(cs.counters()[Counter::Tcp_AttemptFails], 1u);
 }
 
+TEST(Acceptance, ClosedPortIsRefusedOverIpv6Too) {
+  const IpAddr server6 = *IpAddr::parse("2001:db8::1");
+  const IpAddr client6 = *IpAddr::parse("2001:db8::2");
+  SimNetwork net(4);
+  const HostId c = net.add_host(host_config(client6, "client"));
+  const HostId s = net.add_host(host_config(server6, "server"));
+  net.connect(c, s, LinkParams{.latency = 3ms});
+  std::vector<Seen> seen;
+  record_tcp(net, seen);
+  int fd = -1;
+  net.at(1s, [&] {
+    fd = *net.stack(c).socket(SockType::stream, IpVersion::v6);
+    EXPECT_EQ(net.stack(c).connect(fd, {server6, kPort}), Errno::einprogress);
+  });
+  EXPECT_TRUE(net.run_until_idle(10s));
+  EXPECT_EQ(seen, (std::vector<Seen>{{1s, c, "S", 0}, {1003ms, s, "R.", 0}}));
+  EXPECT_EQ(net.stack(c).getsockopt(fd, SockOpt::so_error).value(), int(Errno::econnrefused));
+}
+
 // (d) The same scenario twice with one seed gives byte-identical captures.
 std::string capture_transfer(uint64_t seed, const std::string& name) {
   const std::string path = temp_path(name);
