@@ -297,7 +297,8 @@ TEST(SimRouting, ExplicitAndDefaultRoutes) {
   EXPECT_EQ(n2->arrivals, (std::vector<Arrival>{{2ms, 1, 40}}));
   EXPECT_EQ(n1->arrivals, (std::vector<Arrival>{{1ms, 2, 40}, {1ms, 3, 41}}));
   EXPECT_EQ(net.link_stats(l1, Side::b_to_a).offered, 0u);
-  EXPECT_THROW(net.add_route(h1, far, l2), std::invalid_argument);
+  EXPECT_THROW(net.add_route(h1, far, l2), std::invalid_argument);    // h1 is not on l2
+  EXPECT_THROW(net.set_default_route(hs, 7), std::invalid_argument);  // no link 7
 }
 
 TEST(SimRouting, BlackholeSwallowsEverything) {

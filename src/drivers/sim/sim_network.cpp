@@ -73,17 +73,15 @@ LinkId SimNetwork::connect(HostId a, HostId b, const LinkParams& a_to_b, const L
   return id;
 }
 
-static uint32_t direction_from(const char* what, size_t link_count, LinkId link, HostId from,
-                               HostId a, HostId b) {
-  if (link >= link_count) throw std::invalid_argument(std::string(what) + ": no such link");
-  if (from == a) return link * 2 + 0;
-  if (from == b) return link * 2 + 1;
+uint32_t SimNetwork::direction_of(const char* what, LinkId link, HostId from) const {
+  if (link >= links_.size()) throw std::invalid_argument(std::string(what) + ": no such link");
+  if (from == links_[link].dir[0].from) return link * 2 + 0;
+  if (from == links_[link].dir[1].from) return link * 2 + 1;
   throw std::invalid_argument(std::string(what) + ": host is not an end of the link");
 }
 
 void SimNetwork::add_route(HostId from, const IpAddr& dst, LinkId link) {
-  const uint32_t d = direction_from("SimNetwork::add_route", links_.size(), link, from,
-                                    links_.at(link).dir[0].from, links_.at(link).dir[0].to);
+  const uint32_t d = direction_of("SimNetwork::add_route", link, from);
   auto& routes = hosts_.at(from)->routes;
   // A later route for the same destination replaces the earlier one.
   std::erase_if(routes, [&](const Route& r) { return r.dst == dst; });
@@ -91,9 +89,7 @@ void SimNetwork::add_route(HostId from, const IpAddr& dst, LinkId link) {
 }
 
 void SimNetwork::set_default_route(HostId from, LinkId link) {
-  hosts_.at(from)->default_direction =
-      direction_from("SimNetwork::set_default_route", links_.size(), link, from,
-                     links_.at(link).dir[0].from, links_.at(link).dir[0].to);
+  hosts_.at(from)->default_direction = direction_of("SimNetwork::set_default_route", link, from);
 }
 
 void SimNetwork::set_link_params(LinkId link, Side side, const LinkParams& p) {

@@ -192,6 +192,7 @@ class SimNetwork {
   HostId add_host_entry(std::unique_ptr<SimNode> node, std::vector<IpAddr> addresses,
                         std::string name);
   Direction& direction(uint32_t d) { return links_[d / 2].dir[d % 2]; }
+  uint32_t direction_of(const char* what, LinkId link, HostId from) const;
   std::optional<uint32_t> route(const Host& h, std::span<const uint8_t> packet) const;
   void transmit(HostId from, std::span<const uint8_t> packet);
   void deliver(uint32_t dir, uint32_t buffer);
