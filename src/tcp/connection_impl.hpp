@@ -103,6 +103,8 @@ struct Connection::Impl {
   int backoff = 0;      // exponential backoff shift of the running timer
   int retransmits = 0;  // timeouts of the same data (Linux icsk_retransmits)
   int syn_retry_limit = 0;
+  int syn_linear_timeouts =
+      0;                 // SYN-SENT: retransmissions before backoff (tcp_syn_linear_timeouts)
   Time retrans_stamp{};  // when the data now retransmitted was first sent (approximation: timer
                          // start)
   Time rtx_start{};      // when the retransmission timer was last started fresh

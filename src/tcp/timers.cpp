@@ -79,8 +79,12 @@ void Connection::Impl::on_syn_timer() {
   count(Counter::TcpExt_TCPSynRetrans);
   count(Counter::Tcp_RetransSegs);
   ++retransmits;
-  ++backoff;
-  t_rtx = now + current_rto();  // 1 s doubling: 1, 3, 7, 15, 31, 63, 127 s
+  // Linux 6.18 tcp_syn_linear_timeouts: an active open's first N
+  // retransmissions keep the initial RTO; backoff starts after them. Measured
+  // on 6.18 (docs/kernel-facts.md): defaults give 1, 2, 3, 4, 5, 7, 11, 19, 35,
+  // 67 s and ETIMEDOUT at 131 s; with N = 0 it is 1, 3, 7, 15, 31, 63 s, 127 s.
+  if (state != TcpState::syn_sent || retransmits > syn_linear_timeouts) ++backoff;
+  t_rtx = now + current_rto();
 }
 
 bool Connection::Impl::data_write_timed_out() const {

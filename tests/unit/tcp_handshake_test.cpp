@@ -53,7 +53,35 @@ TEST_F(TcpTest, SynSent_SynAckWithoutOptions_Uses536AndNoScaling) {
   EXPECT_EQ(ack.h.window, 64240);  // unscaled
 }
 
-TEST_F(TcpTest, SynSent_DefaultSchedule_RetransmitsAt1_3_7_15_31_63_ThenEtimedoutAt127) {
+TEST_F(TcpTest, SynSent_Linux618Defaults_LinearThenExponential_EtimedoutAt131) {
+  // tcp_syn_retries 6 + tcp_syn_linear_timeouts 4, as measured on Linux 6.18.
+  make();
+  conn->connect(now, kIss, 0);
+  advance_to(200s);
+  std::vector<Time> times;
+  for (auto& s : host.sent) times.push_back(s.at);
+  EXPECT_EQ(times, (std::vector<Time>{0s, 1s, 2s, 3s, 4s, 5s, 7s, 11s, 19s, 35s, 67s}));
+  EXPECT_EQ(conn->error(), Errno::etimedout);
+  EXPECT_EQ(host.transitions.back(), std::make_pair(TcpState::syn_sent, TcpState::closed));
+  EXPECT_EQ(ctr(Counter::TcpExt_TCPSynRetrans), 10u);
+  EXPECT_EQ(ctr(Counter::TcpExt_TCPTimeouts), 11u);
+}
+
+TEST_F(TcpTest, SynSent_LinearTimeoutsApplyToTcpSyncntToo) {
+  ConnectionOptions o;
+  o.syn_retries = 1;
+  host.sys.tcp_syn_linear_timeouts = 2;
+  make(o);
+  conn->connect(now, kIss, 0);
+  advance_to(200s);
+  std::vector<Time> times;
+  for (auto& s : host.sent) times.push_back(s.at);
+  EXPECT_EQ(times, (std::vector<Time>{0s, 1s, 2s, 3s}));  // 1 + 2 retransmissions
+  EXPECT_EQ(conn->error(), Errno::etimedout);
+}
+
+TEST_F(TcpTest, SynSent_PreLinux618Schedule_RetransmitsAt1_3_7_15_31_63_ThenEtimedoutAt127) {
+  host.sys.tcp_syn_linear_timeouts = 0;
   make();
   conn->connect(now, kIss, 0);
   expect(SYN, kIss);
@@ -80,6 +108,7 @@ TEST_F(TcpTest, SynSent_DefaultSchedule_RetransmitsAt1_3_7_15_31_63_ThenEtimedou
 
 TEST_F(TcpTest, SynSent_SynRetries5_EtimedoutAt63) {
   host.sys.tcp_syn_retries = 5;
+  host.sys.tcp_syn_linear_timeouts = 0;
   make();
   conn->connect(now, kIss, 0);
   std::vector<Time> times;
@@ -94,6 +123,7 @@ TEST_F(TcpTest, SynSent_SynRetries5_EtimedoutAt63) {
 }
 
 TEST_F(TcpTest, SynSent_TcpSyncnt2_OverridesSysctl_EtimedoutAt7) {
+  host.sys.tcp_syn_linear_timeouts = 0;
   ConnectionOptions o;
   o.syn_retries = 2;
   make(o);
