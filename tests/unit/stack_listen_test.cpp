@@ -129,6 +129,7 @@ TEST(ListenerTwoStacks, L06_BacklogPlusOneChildrenRestStaySynSent) {
   Stack server{config("10.0.0.1", 1, "server")};
   Stack client{config("10.0.0.2", 2, "client")};
   Link link{client, server, 10ms};
+  client.sysctls().tcp_syn_linear_timeouts = 0;  // classic SYN backoff: 1, 3, 7 s
   int lfd = *server.socket(SockType::stream);
   ASSERT_EQ(server.bind(lfd, ep("10.0.0.1", 80)), Errno::ok);
   const int B = 2;

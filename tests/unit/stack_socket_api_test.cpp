@@ -225,6 +225,7 @@ TEST_F(Api, ConnectErrors) {
 }
 
 TEST_F(Api, SynRetransmissionsThenEtimedout) {
+  st.sysctls().tcp_syn_linear_timeouts = 0;  // Linux 6.18 adds these to TCP_SYNCNT
   int fd = tcp();
   ASSERT_EQ(st.setsockopt(fd, SockOpt::tcp_syncnt, 2), Errno::ok);
   ASSERT_EQ(st.connect(fd, ep("10.0.0.2", 80)), Errno::einprogress);
