@@ -21,6 +21,7 @@
 #include "synq/errno.hpp"
 #include "synq/sysctl.hpp"
 #include "synq/time.hpp"
+#include "synq/trace.hpp"
 
 namespace synq {
 
@@ -161,6 +162,8 @@ class Stack {
   const std::vector<IpAddr>& addresses() const;
   /// Every socket, request and TIME-WAIT entry, like `ss -tan`.
   std::vector<SocketInfo> sockets() const;
+  /// Receives one event per listener decision (include/synq/trace.hpp); empty: off.
+  void set_listen_trace(ListenTrace trace);
 
   StackImpl& impl() { return *impl_; }
   const StackImpl& impl() const { return *impl_; }

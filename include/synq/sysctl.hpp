@@ -23,10 +23,10 @@ struct Sysctls {
   // retransmissions use the initial RTO without backoff, then it doubles;
   // connect() makes tcp_syn_retries + N retransmissions in all.
   int tcp_syn_linear_timeouts = 4;
-  int tcp_timestamps = 1;          // net.ipv4.tcp_timestamps
-  int tcp_window_scaling = 1;      // net.ipv4.tcp_window_scaling
-  int tcp_sack = 1;                // net.ipv4.tcp_sack
-  int tcp_ecn = 2;                 // net.ipv4.tcp_ecn (2: accept ECN when asked, never ask)
+  int tcp_timestamps = 1;      // net.ipv4.tcp_timestamps
+  int tcp_window_scaling = 1;  // net.ipv4.tcp_window_scaling
+  int tcp_sack = 1;            // net.ipv4.tcp_sack
+  int tcp_ecn = 2;             // net.ipv4.tcp_ecn (2: accept ECN when asked, never ask)
   std::array<int, 3> tcp_rmem{4096, 131072, 6291456};  // net.ipv4.tcp_rmem
   std::array<int, 3> tcp_wmem{4096, 16384, 4194304};   // net.ipv4.tcp_wmem
   int tcp_fin_timeout = 60;                  // net.ipv4.tcp_fin_timeout (seconds, FIN-WAIT-2)

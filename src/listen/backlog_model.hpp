@@ -1,52 +1,51 @@
-// A listener's backlog model: the per-kernel policy of a passive open. It
-// decides what happens to a SYN that would create a request and to the third
-// ACK that would complete one, and how listen() clamps its argument. The
-// mechanics (requests, SYN-ACK timers, the accept queue) live in
-// passive_open.*; a model only looks at queue lengths and sysctls and counts
-// the drops it decides, so adding a kernel is one small file.
+// A listener's backlog model: one kernel's passive open (spec §1–§5). Each
+// model is a small strategy with three entry points — a segment that reaches
+// the listener, a segment for one of its half-open requests, a request's
+// timer — plus listen()'s clamp. The mechanics every kernel shares (creating
+// a request, sending a SYN-ACK, completing a child into the accept queue, the
+// decision trace) are PassiveOpener's toolkit; a model decides and counts.
+// One object per listener, so a model may keep per-listener state.
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <string_view>
 
+#include "synq/address.hpp"
 #include "synq/counters.hpp"
 #include "synq/sysctl.hpp"
+#include "wire/tcp_header.hpp"
 
 namespace synq::listen {
 
-/// What a model sees of a listener when it decides.
+class Listener;
+class PassiveOpener;
+
+/// What a model sees of a listener's queues.
 struct QueueLengths {
   uint32_t syn_queue = 0;     // qlen: half-open requests
   uint32_t accept_queue = 0;  // acc: established children not yet accepted
   uint32_t backlog = 0;       // B after clamping
 };
 
-enum class SynAction : uint8_t {
-  request,  // keep a request and answer with a SYN-ACK
-  cookie,   // answer with a SYN cookie, keep nothing
-  drop,     // silent drop (the model counted why)
-};
-
-enum class AckAction : uint8_t {
-  complete,  // create the child and queue it for accept()
-  drop,      // drop the ACK, keep the request (marked acked)
-  rst,       // answer RST and remove the request
-};
-
 class BacklogModel {
  public:
   virtual ~BacklogModel() = default;
   virtual std::string_view name() const = 0;
-  /// listen(2)'s treatment of its argument → B.
+  /// listen(2)'s treatment of its argument → B (spec §1).
   virtual int clamp_backlog(int backlog, const Sysctls& s) const = 0;
-  /// A SYN for which no request exists yet. Increments the counters of any drop.
-  virtual SynAction on_syn(const QueueLengths& q, const Sysctls& s, Counters& c) const = 0;
-  /// A valid third ACK for a request. Increments the counters of any drop.
-  virtual AckAction on_third_ack(const QueueLengths& q, const Sysctls& s, Counters& c) const = 0;
+  /// A segment for `t` that matched no connection and no request of l.
+  virtual void on_listener_segment(PassiveOpener& po, Listener& l, const FourTuple& t,
+                                   const wire::TcpSegment& seg) = 0;
+  /// A segment that matched request `req` of l.
+  virtual void on_request_segment(PassiveOpener& po, Listener& l, uint32_t req,
+                                  const wire::TcpSegment& seg) = 0;
+  /// Request `req`'s timer fired.
+  virtual void on_request_timer(PassiveOpener& po, Listener& l, uint32_t req) = 0;
 };
 
-/// The model called `name`, or null if synq does not implement it (yet).
+/// The model called `name` ("linux", "bsd44", "freebsd", "xnu"), or null if
+/// synq does not implement it.
 std::unique_ptr<BacklogModel> make_backlog_model(std::string_view name);
 
 }  // namespace synq::listen

@@ -23,6 +23,7 @@ class Listener {
   int fd() const { return fd_; }
   const Endpoint& local() const { return local_; }
   const BacklogModel& model() const { return *model_; }
+  BacklogModel& model() { return *model_; }
   int backlog() const { return backlog_; }
   /// Re-listen: spec §1, only B changes, the queues are kept.
   void set_backlog(int b) { backlog_ = b; }

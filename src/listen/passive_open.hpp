@@ -1,7 +1,7 @@
-// The passive open (spec §2): segments to a listener, half-open requests and
-// their SYN-ACK timers, completion into the accept queue. The BacklogModel
-// makes the policy decisions; this file does the mechanics that every model
-// shares. Runs inside a Stack, which it reaches through ListenerHost.
+// The passive open's shared mechanics: half-open requests and their timers,
+// SYN-ACKs, completion into the accept queue, resets, the decision trace.
+// Segments and timers are dispatched to the listener's BacklogModel, which
+// decides using this toolkit. Runs inside a Stack, reached via ListenerHost.
 #pragma once
 
 #include <cstdint>
@@ -13,6 +13,7 @@
 #include "synq/counters.hpp"
 #include "synq/sysctl.hpp"
 #include "synq/time.hpp"
+#include "synq/trace.hpp"
 #include "tcp/connection.hpp"
 #include "wire/tcp_header.hpp"
 
@@ -48,17 +49,21 @@ class ListenerHost {
   virtual uint32_t create_child(Listener& l, const FourTuple& t, const tcp::PassiveOpen& p) = 0;
   /// Feeds a segment to a child connection.
   virtual void deliver_to_child(uint32_t child, const wire::TcpSegment& seg) = 0;
+  /// The decision trace: tracing() is false when nobody listens (skip the work).
+  virtual bool tracing() const = 0;
+  virtual void trace(const ListenEvent& e) = 0;
 };
 
 class PassiveOpener {
  public:
   explicit PassiveOpener(ListenerHost& host) : host_(host) {}
 
+  // ---- dispatch (from the Stack) to the listener's BacklogModel
   /// A segment for `t` that matched no connection and no request, to listener l.
   void on_listener_segment(Listener& l, const FourTuple& t, const wire::TcpSegment& seg);
-  /// A segment that matched request `req` of listener l (tcp_check_req).
+  /// A segment that matched request `req` of listener l.
   void on_request_segment(Listener& l, uint32_t req, const wire::TcpSegment& seg);
-  /// The request's SYN-ACK timer fired (reqsk_timer_handler).
+  /// The request's timer fired.
   void on_request_timer(Listener& l, uint32_t req);
   /// The listener closes: its requests vanish silently (spec §2 "Closing a listener").
   void drop_all_requests(Listener& l);
@@ -67,14 +72,37 @@ class PassiveOpener {
   const RequestTable& requests() const { return requests_; }
   RequestTable& requests() { return requests_; }
 
- private:
-  void new_request(Listener& l, const FourTuple& t, const wire::TcpSegment& syn);
+  // ---- the toolkit models use
+  ListenerHost& host() { return host_; }
+  Counters& counters() { return host_.counters(); }
+  const Sysctls& sysctls() const { return host_.sysctls(); }
+  Time now() const { return host_.now(); }
+  /// Creates a request from a SYN (options negotiated per sysctls), adds it to
+  /// l's SYN queue and sends the SYN-ACK. Does not arm its timer.
+  uint32_t new_request(Listener& l, const FourTuple& t, const wire::TcpSegment& syn);
   void send_synack(const Request& r);
+  /// Removes the request from l's SYN queue and frees it.
   void remove_request(Listener& l, uint32_t req);
   void arm_timer(uint32_t req, Time deadline);
+  /// Turns request `req` into an established child at the tail of l's accept
+  /// queue (PassiveOpens) and feeds it `ack` (which may carry data).
   void complete(Listener& l, uint32_t req, const wire::TcpSegment& ack);
+  /// Completes a connection that has no request (a validated SYN cookie).
+  void complete_without_request(Listener& l, const FourTuple& t, const tcp::PassiveOpen& p,
+                                const wire::TcpSegment& ack);
+  /// RFC 9293 §3.10.7.1 reset in reply to `seg` (never to a RST).
+  void send_reset_reply(const FourTuple& t, const wire::TcpSegment& seg) {
+    host_.send_reset_reply(t, seg);
+  }
+  /// A bare ACK for request r (out-of-window answer, RFC 9293 §3.10.7.4).
+  void send_request_ack(const Request& r);
+  /// The listener's SYN-ACK retries: TCP_SYNCNT if set, else tcp_synack_retries.
   int synack_retries(const Listener& l) const;
+  /// Records one decision in the trace (no-op when nobody traces).
+  void trace(const Listener& l, const FourTuple& t, uint8_t tcp_flags, ListenDecision d,
+             std::string_view reason, std::optional<Counter> counter = std::nullopt);
 
+ private:
   ListenerHost& host_;
   RequestTable requests_;
 };

@@ -111,5 +111,8 @@ const std::vector<IpAddr>& Stack::addresses() const {
 std::vector<SocketInfo> Stack::sockets() const {
   return impl_->sockets();
 }
+void Stack::set_listen_trace(ListenTrace trace) {
+  impl_->set_listen_trace(std::move(trace));
+}
 
 }  // namespace synq

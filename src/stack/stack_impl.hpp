@@ -66,6 +66,7 @@ class StackImpl final : public tcp::ConnectionHost, public listen::ListenerHost 
   const std::string& name() const { return config_.name; }
   const std::vector<IpAddr>& addresses() const { return config_.addresses; }
   std::vector<SocketInfo> sockets() const;
+  void set_listen_trace(ListenTrace t) { listen_trace_ = std::move(t); }
 
   /// The connection behind a descriptor, for tests and tools (null if none).
   tcp::Connection* connection_of(int fd);
@@ -90,6 +91,10 @@ class StackImpl final : public tcp::ConnectionHost, public listen::ListenerHost 
   uint32_t create_child(listen::Listener& l, const FourTuple& t,
                         const tcp::PassiveOpen& p) override;
   void deliver_to_child(uint32_t child, const wire::TcpSegment& seg) override;
+  bool tracing() const override { return static_cast<bool>(listen_trace_); }
+  void trace(const ListenEvent& e) override {
+    if (listen_trace_) listen_trace_(e);
+  }
 
  private:
   static constexpr int kFirstFd = 3;  // 0..2 are stdio in a real process
@@ -220,6 +225,7 @@ class StackImpl final : public tcp::ConnectionHost, public listen::ListenerHost 
   stack::FlatHashMap<Endpoint, int> udp_bound_;
   std::unordered_map<uint32_t, PortUsers> ports_;
   listen::PassiveOpener opener_;
+  ListenTrace listen_trace_;
   mutable stack::TimerHeap timers_;
   stack::OutputQueue output_;
 };

@@ -60,6 +60,47 @@ struct Listener : ::testing::Test {
   }
 };
 
+// ------------------------------------------------------------------ decision trace
+
+TEST_F(Listener, DecisionTraceHasOneEventPerListenerDecision) {
+  std::vector<ListenEvent> events;
+  server.set_listen_trace([&](const ListenEvent& e) { events.push_back(e); });
+  listen(0);
+  handshake(1001);                               // request, then complete
+  EXPECT_TRUE(syn(1002).empty());                // accept queue full (B+1 = 1): drop
+  peer.send(now, 1003, 80, f::ACK, 5000, 6000);  // stray ACK: rst
+  drain(server);
+  ASSERT_EQ(events.size(), 4u);
+  EXPECT_EQ(events[0].decision, ListenDecision::request);
+  EXPECT_EQ(events[0].tuple.remote.port, 1001);
+  EXPECT_EQ(events[0].tcp_flags, f::SYN);
+  EXPECT_EQ(events[0].model, "linux");
+  EXPECT_EQ(events[1].decision, ListenDecision::complete);
+  EXPECT_EQ(events[1].counter, Counter::Tcp_PassiveOpens);
+  EXPECT_EQ(events[2].decision, ListenDecision::drop);
+  EXPECT_EQ(events[2].counter, Counter::TcpExt_ListenOverflows);
+  EXPECT_NE(events[2].reason.find("accept queue full"), std::string_view::npos);
+  EXPECT_EQ(events[3].decision, ListenDecision::rst);
+  EXPECT_EQ(events[3].tuple.remote.port, 1003);
+  for (const auto& e : events) EXPECT_EQ(e.listener_fd, lfd);
+}
+
+TEST_F(Listener, DecisionTraceRecordsTimerRetransmissionsAndExpiry) {
+  std::vector<ListenEvent> events;
+  server.set_listen_trace([&](const ListenEvent& e) { events.push_back(e); });
+  server.sysctls().tcp_synack_retries = 2;
+  listen(4);
+  ASSERT_EQ(syn(1001).size(), 1u);
+  run_until(10s);
+  ASSERT_EQ(events.size(), 4u);  // request, synack at 1 s, synack at 3 s, expire at 7 s
+  EXPECT_EQ(events[1].decision, ListenDecision::synack);
+  EXPECT_EQ(events[1].time, 1s);
+  EXPECT_EQ(events[2].time, 3s);
+  EXPECT_EQ(events[3].decision, ListenDecision::expire);
+  EXPECT_EQ(events[3].time, 7s);
+  EXPECT_EQ(events[3].tcp_flags, 0);
+}
+
 // ------------------------------------------------------------------ §1 listen()
 
 TEST_F(Listener, L01_ListenReportsBacklogAsSendQ) {

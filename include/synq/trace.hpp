@@ -1,0 +1,44 @@
+// The listener decision trace: one structured event for every segment a
+// listener handles and every request timer that fires — what happened and
+// which counter says so. Nothing in a kernel has this; it is what makes synq
+// explain itself.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string_view>
+
+#include "synq/address.hpp"
+#include "synq/counters.hpp"
+#include "synq/time.hpp"
+
+namespace synq {
+
+enum class ListenDecision : uint8_t {
+  request,   // a half-open request was created and answered with a SYN-ACK
+  cookie,    // answered with a SYN cookie, nothing stored
+  drop,      // dropped (see counter/reason)
+  rst,       // answered with a RST (request removed if there was one)
+  complete,  // the handshake completed: a child joined the accept queue
+  expire,    // a request's timer gave up on it
+  synack,    // a SYN-ACK was sent again (timer or duplicate SYN)
+  ack,       // answered with a bare ACK (out-of-window segment to a request)
+  ignore,    // the segment changed nothing and was not counted (e.g. RST out of window)
+};
+std::string_view listen_decision_name(ListenDecision d);
+
+struct ListenEvent {
+  Time time{0};
+  int listener_fd = -1;
+  FourTuple tuple;        // local = the listener's address and port
+  uint8_t tcp_flags = 0;  // of the segment; 0 for a timer
+  ListenDecision decision = ListenDecision::drop;
+  std::optional<Counter> counter;  // the counter this decision incremented, if any
+  std::string_view
+      reason;  // short words, with the spec section: "accept queue full (§2 SYN step 2)"
+  std::string_view model;  // "linux", "bsd44", ...
+};
+
+using ListenTrace = std::function<void(const ListenEvent&)>;
+
+}  // namespace synq
