@@ -36,8 +36,9 @@ void print_timeline(const lab::LabResult& r) {
       std::printf("%9.3f  %s", e.t, e.text.c_str());
       continue;
     }
-    const char* tag =
-        e.kind == lab::TimelineEntry::Kind::packet ? (e.lost ? "LOST" : "    ") : "  --";
+    const char* tag = "  --";
+    if (e.kind == lab::TimelineEntry::Kind::packet) tag = e.lost ? "LOST" : "    ";
+    if (e.kind == lab::TimelineEntry::Kind::decision) tag = "  =>";
     std::printf("%9.3f %s %s\n", e.t, tag, e.text.c_str());
   }
 }

@@ -4,22 +4,34 @@ namespace synq::lab {
 
 namespace {
 
-// The story of the seed texts: listen(fd, 2), a server that does not accept
-// at first, clients that keep coming. On linux: three children fit the
-// accept queue (B+1), a later SYN is dropped, a third ACK that meets a full
-// accept queue is ignored while the SYN-ACK is retransmitted, accept() at
-// 10 s lets it complete; on bsd44 the same workload meets one queue of
-// ⌊3B/2⌋+1 and silent drops.
+// The story of the seed texts, on one listener with listen(fd, 2) (B = 2):
+//  0.00, 0.25  clients 0 and 1 complete into the accept queue (acc = 2).
+//  0.50        clients 2, 3, 4 connect at once: three requests; client 2's
+//              third ACK fills the accept queue (acc = 3 = B+1); the third ACKs
+//              of 3 and 4 meet a full queue and are ignored — both clients
+//              believe they are connected and send their request.
+//  1.5, 3.5…   SYN-ACK retransmissions; the clients answer with duplicate ACKs.
+//  5.00        accept() once: a slot frees; the next ACK of client 3 or 4
+//              completes it; the other stays ignored.
+//  8.00        client 5's SYN meets a full accept queue: dropped silently; its
+//              own SYN retransmissions keep trying.
+//  63.5        the ignored request expires; that client's next segment is
+//              answered with RST (ECONNRESET).
+//  70          the application starts accepting: client 5 gets in on a
+//              retransmitted SYN.
+// On bsd44 the same workload meets one queue of ⌊3B/2⌋+1 and silent drops.
 Scenario seeds(const std::string& model) {
   Scenario s;
   s.name = "seeds";
-  s.description = "listen(fd, 2), accept() only from 10 s on, 6 clients";
+  s.description = "listen(fd, 2): ignored third ACKs, a dropped SYN, an expired request";
   s.model = model;
   s.backlog = 2;
   s.clients = 6;
   s.arrival = {Arrival::Kind::every, 0.25};
-  s.accept = {AcceptPolicy::Kind::at, 10};
-  s.duration_s = 30;
+  s.client_start_s = {0, 0.25, 0.5, 0.5, 0.5, 8};
+  s.accept = {AcceptPolicy::Kind::at, 70};
+  s.accept_once_at = {5};
+  s.duration_s = 140;
   s.latency_ms = 1;
   return s;
 }

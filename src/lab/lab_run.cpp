@@ -9,6 +9,7 @@
 
 #include "drivers/sim/sim_network.hpp"
 #include "synq/stack.hpp"
+#include "synq/trace.hpp"
 #include "wire/wire.hpp"
 
 namespace synq::lab {
@@ -80,6 +81,7 @@ class Runner {
     if (o_.record_timeline) net_.set_tap([this](const sim::TapRecord& t) { on_tap(t); });
 
     Stack& srv = net_.stack(server_);
+    srv.set_listen_trace([this](const ListenEvent& e) { on_decision(e); });
     listener_ = *srv.socket(SockType::stream);
     srv.bind(listener_, {kServerAddr, kServerPort});
     if (s_.model != srv.sysctls().listen_model) {
@@ -111,6 +113,7 @@ class Runner {
     for (auto& c : clients_) res.clients.push_back(c.r);
     res.queues = std::move(queues_);
     res.timeline = std::move(timeline_);
+    res.decisions = std::move(decisions_);
     res.max_syn_queue = max_syn_;
     res.max_accept_queue = max_acc_;
     res.accepted = accepted_;
@@ -141,6 +144,25 @@ class Runner {
                          t.event != sim::TapEvent::transmit});
   }
 
+  void on_decision(const ListenEvent& e) {
+    Decision d;
+    d.t = to_seconds(e.time);
+    d.peer = e.tuple.remote.to_string();
+    d.decision = std::string(listen_decision_name(e.decision));
+    if (e.counter) d.counter = std::string(counter_info(*e.counter).name);
+    d.reason = std::string(e.reason);
+    d.tcp_flags = e.tcp_flags;
+    if (o_.record_timeline) {
+      timeline_.push_back({d.t,
+                           TimelineEntry::Kind::decision,
+                           fmt::format("listener: {} for {}: {}{}", d.decision, d.peer, d.reason,
+                                       d.counter.empty() ? "" : " [" + d.counter + "]"),
+                           {},
+                           false});
+    }
+    decisions_.push_back(std::move(d));
+  }
+
   void schedule_clients() {
     double t = 0;
     clients_.resize(static_cast<size_t>(std::max(0, s_.clients)));
@@ -150,7 +172,8 @@ class Runner {
         // Exponential inter-arrival times from the network's seeded RNG.
         t += -std::log1p(-net_.rng().uniform01()) / s_.arrival.param;
       }
-      net_.at(client_, from_seconds(t), [this, i] { start_client(i); });
+      const double at = i < s_.client_start_s.size() ? s_.client_start_s[i] : t;
+      net_.at(client_, from_seconds(at), [this, i] { start_client(i); });
     }
   }
 
@@ -190,9 +213,9 @@ class Runner {
     auto ready = st.poll(c.fd);
     if (!ready.ok()) return;
     if (*ready & kError) {
-      Errno e = st.getsockopt(c.fd, SockOpt::so_error).ok()
-                    ? static_cast<Errno>(*st.getsockopt(c.fd, SockOpt::so_error))
-                    : Errno::ok;
+      // SO_ERROR is read-and-clear: read it once.
+      const auto so_error = st.getsockopt(c.fd, SockOpt::so_error);
+      const Errno e = so_error.ok() ? static_cast<Errno>(*so_error) : Errno::ok;
       Outcome o = !c.connected ? (e == Errno::etimedout ? Outcome::timed_out : Outcome::refused)
                                : (e == Errno::etimedout ? Outcome::timed_out : Outcome::reset);
       if (c.connected) c.r.outcome = Outcome::established;
@@ -230,6 +253,21 @@ class Runner {
   }
 
   void schedule_accepts() {
+    for (double t : s_.accept_once_at) {
+      net_.at(server_, from_seconds(t), [this] {
+        Stack& st = net_.stack(server_);
+        Endpoint peer;
+        snapshot("before a single accept()");
+        if (auto fd = st.accept(listener_, &peer); fd.ok()) {
+          ++accepted_;
+          served_.push_back({*fd, 0, 0, false});
+          note(TimelineEntry::Kind::server,
+               fmt::format("server calls accept() once: {}", peer.to_string()));
+        } else {
+          note(TimelineEntry::Kind::server, "server calls accept() once: nothing queued");
+        }
+      });
+    }
     if (s_.accept.kind == AcceptPolicy::Kind::at) {
       net_.at(server_, from_seconds(s_.accept.param), [this] {
         accepting_ = true;
@@ -322,6 +360,7 @@ class Runner {
   uint64_t accepted_ = 0;
   std::vector<QueueSample> queues_;
   std::vector<TimelineEntry> timeline_;
+  std::vector<Decision> decisions_;
   size_t packet_lines_ = 0;
   uint32_t max_syn_ = 0, max_acc_ = 0;
 };
@@ -406,7 +445,7 @@ std::string to_json(const LabResult& r) {
   j["queues"] = std::move(queues);
   j["high_water"] = {{"syn_queue", r.max_syn_queue}, {"accept_queue", r.max_accept_queue}};
   ordered_json tl = ordered_json::array();
-  static constexpr const char* kKinds[] = {"packet", "client", "server", "snapshot"};
+  static constexpr const char* kKinds[] = {"packet", "client", "server", "snapshot", "decision"};
   for (const auto& e : r.timeline) {
     ordered_json o = {{"t", e.t}, {"kind", kKinds[static_cast<size_t>(e.kind)]}, {"text", e.text}};
     if (!e.direction.empty()) o["direction"] = e.direction;
@@ -414,6 +453,15 @@ std::string to_json(const LabResult& r) {
     tl.push_back(std::move(o));
   }
   j["timeline"] = std::move(tl);
+  ordered_json decisions = ordered_json::array();
+  for (const auto& d : r.decisions) {
+    ordered_json o = {{"t", d.t}, {"peer", d.peer}, {"decision", d.decision}};
+    o["counter"] = d.counter.empty() ? ordered_json() : ordered_json(d.counter);
+    o["reason"] = d.reason;
+    o["tcp_flags"] = d.tcp_flags;
+    decisions.push_back(std::move(o));
+  }
+  j["decisions"] = std::move(decisions);
   return j.dump(2);
 }
 

@@ -34,10 +34,21 @@ struct QueueSample {
 
 struct TimelineEntry {
   double t = 0;
-  enum class Kind : uint8_t { packet, client, server, snapshot } kind = Kind::packet;
+  enum class Kind : uint8_t { packet, client, server, snapshot, decision } kind = Kind::packet;
   std::string text;       // tcpdump-like line, or plain words
   std::string direction;  // packets: "client>server" / "server>client"; empty otherwise
   bool lost = false;      // packets: dropped by the link
+};
+
+/// One listener decision (the server's decision trace, include/synq/trace.hpp).
+struct Decision {
+  double t = 0;
+  std::string peer;  // "10.0.0.2:40000"
+  std::string
+      decision;         // request | cookie | drop | rst | complete | expire | synack | ack | ignore
+  std::string counter;  // Linux counter name, or empty
+  std::string reason;
+  uint8_t tcp_flags = 0;
 };
 
 struct LabResult {
@@ -47,6 +58,7 @@ struct LabResult {
   std::vector<ClientResult> clients;
   std::vector<QueueSample> queues;
   std::vector<TimelineEntry> timeline;
+  std::vector<Decision> decisions;
   uint32_t max_syn_queue = 0;
   uint32_t max_accept_queue = 0;
   uint64_t accepted = 0;

@@ -37,7 +37,13 @@ struct Scenario {
   int backlog = 128;            // passed to listen() as is
   int clients = 10;
   Arrival arrival{};
+  /// Explicit connect() times (seconds), one per client; overrides `arrival`
+  /// for the first clients it lists (built-in stories use it).
+  std::vector<double> client_start_s;
   AcceptPolicy accept{};
+  /// Extra single accept() calls at these times (seconds), each taking one
+  /// connection if one is queued — for stories like "accept() frees one slot at 5 s".
+  std::vector<double> accept_once_at;
   double duration_s = 70;
   uint64_t seed = 1;
   double latency_ms = 1;         // one-way, each direction
