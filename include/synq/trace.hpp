@@ -37,6 +37,10 @@ struct ListenEvent {
   std::string_view
       reason;  // short words, with the spec section: "accept queue full (§2 SYN step 2)"
   std::string_view model;  // "linux", "bsd44", ...
+  // A line the real kernel would print to its log for this decision (rate
+  // limited as there, e.g. FreeBSD's "Listen queue overflow: ..."), else empty.
+  // Valid only during the trace callback: copy it to keep it.
+  std::string_view log;
 };
 
 using ListenTrace = std::function<void(const ListenEvent&)>;

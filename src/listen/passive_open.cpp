@@ -55,12 +55,13 @@ int PassiveOpener::synack_retries(const Listener& l) const {
   return n > 0 ? n : host_.sysctls().tcp_synack_retries;
 }
 
-uint32_t PassiveOpener::new_request(Listener& l, const FourTuple& t, const wire::TcpSegment& syn) {
+void PassiveOpener::negotiate(Request& r, const Listener& l, const FourTuple& t,
+                              const wire::TcpSegment& syn) {
   const Sysctls& s = host_.sysctls();
   const ListenerOptions lo = host_.listener_options(l.fd());
-  uint32_t idx = requests_.create(t, l.fd());
-  Request& r = requests_.at(idx);
   const wire::TcpOptions& o = syn.h.options;
+  r.tuple = t;
+  r.listener_fd = l.fd();
   r.irs = syn.h.seq;
   r.iss = host_.isn(t);
   r.ts_offset = host_.ts_offset(t);
@@ -73,8 +74,23 @@ uint32_t PassiveOpener::new_request(Listener& l, const FourTuple& t, const wire:
   r.our_mss = host_.path_mss(t);
   if (lo.user_mss && lo.user_mss < r.our_mss) r.our_mss = lo.user_mss;
   r.window = synack_window(s, r.our_mss, r.ts_ok, lo.rcvbuf);
+}
+
+uint32_t PassiveOpener::new_request(Listener& l, const FourTuple& t, const wire::TcpSegment& syn) {
+  uint32_t idx = requests_.create(t, l.fd());
+  negotiate(requests_.at(idx), l, t, syn);
   l.syn_queue_add(requests_, idx);
-  send_synack(r);
+  send_synack(requests_.at(idx));
+  return idx;
+}
+
+uint32_t PassiveOpener::new_request_with_iss(Listener& l, const FourTuple& t,
+                                             const wire::TcpSegment& syn, uint32_t iss) {
+  uint32_t idx = requests_.create(t, l.fd());
+  negotiate(requests_.at(idx), l, t, syn);
+  requests_.at(idx).iss = iss;
+  l.syn_queue_add(requests_, idx);
+  send_synack(requests_.at(idx));
   return idx;
 }
 
@@ -162,6 +178,12 @@ void PassiveOpener::complete_without_request(Listener& l, const FourTuple& t,
 void PassiveOpener::trace(const Listener& l, const FourTuple& t, uint8_t tcp_flags,
                           ListenDecision d, std::string_view reason,
                           std::optional<Counter> counter) {
+  trace_with_log(l, t, tcp_flags, d, reason, counter, {});
+}
+
+void PassiveOpener::trace_with_log(const Listener& l, const FourTuple& t, uint8_t tcp_flags,
+                                   ListenDecision d, std::string_view reason,
+                                   std::optional<Counter> counter, std::string_view kernel_log) {
   if (!host_.tracing()) return;
   ListenEvent e;
   e.time = host_.now();
@@ -172,6 +194,7 @@ void PassiveOpener::trace(const Listener& l, const FourTuple& t, uint8_t tcp_fla
   e.counter = counter;
   e.reason = reason;
   e.model = l.model().name();
+  e.log = kernel_log;
   host_.trace(e);
 }
 

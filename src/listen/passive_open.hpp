@@ -80,6 +80,14 @@ class PassiveOpener {
   /// Creates a request from a SYN (options negotiated per sysctls), adds it to
   /// l's SYN queue and sends the SYN-ACK. Does not arm its timer.
   uint32_t new_request(Listener& l, const FourTuple& t, const wire::TcpSegment& syn);
+  /// As new_request, but our ISN is `iss` (e.g. a FreeBSD syncache entry whose
+  /// ISS is a SYN cookie). Sends the SYN-ACK; does not arm the timer.
+  uint32_t new_request_with_iss(Listener& l, const FourTuple& t, const wire::TcpSegment& syn,
+                                uint32_t iss);
+  /// Fills `r` from a SYN exactly as new_request does (options negotiated per
+  /// sysctls, ISN from the host) without storing it or sending anything: the
+  /// SYN-ACK of a stateless (cookie) answer is send_synack(r) on such a value.
+  void negotiate(Request& r, const Listener& l, const FourTuple& t, const wire::TcpSegment& syn);
   void send_synack(const Request& r);
   /// Removes the request from l's SYN queue and frees it.
   void remove_request(Listener& l, uint32_t req);
@@ -101,6 +109,10 @@ class PassiveOpener {
   /// Records one decision in the trace (no-op when nobody traces).
   void trace(const Listener& l, const FourTuple& t, uint8_t tcp_flags, ListenDecision d,
              std::string_view reason, std::optional<Counter> counter = std::nullopt);
+  /// As trace, with the kernel log line this decision printed (ListenEvent::log).
+  void trace_with_log(const Listener& l, const FourTuple& t, uint8_t tcp_flags, ListenDecision d,
+                      std::string_view reason, std::optional<Counter> counter,
+                      std::string_view kernel_log);
 
  private:
   ListenerHost& host_;
