@@ -77,6 +77,7 @@ void StackImpl::input(Time now, std::span<const uint8_t> packet) {
       break;
   }
   flush_deferred();
+  debug_check_invariants(/*timers_current=*/false);  // no-op with NDEBUG
 }
 
 void StackImpl::tcp_input(const wire::IpPacket& ip) {
@@ -180,6 +181,7 @@ void StackImpl::advance(Time now) {
   // Keep the heap proportional to live timers.
   if (timers_.size() > 64 && timers_.size() > 4 * (conn_table_.size() + request_count() + 1))
     timers_.compact([this](const stack::TimerEntry& e) { return timer_stale(e); });
+  debug_check_invariants(/*timers_current=*/true);  // no-op with NDEBUG
 }
 
 void StackImpl::run_timer(const stack::TimerEntry& e) {

@@ -74,6 +74,10 @@ class StackImpl final : public tcp::ConnectionHost, public listen::ListenerHost 
   size_t connection_count() const { return conn_table_.size(); }
   /// Number of live half-open requests over all listeners.
   size_t request_count() const { return opener_.requests().live(); }
+  /// Every stack invariant that does not hold now, one line each (empty: all
+  /// hold); invariants.cpp lists them. `timers_current`: timers have run up to
+  /// now() (true after advance(); input() may move time without running them).
+  std::vector<std::string> invariant_violations(bool timers_current = true) const;
 
   // ---------------------------------------------------------------- hosts
   void send_segment(const FourTuple& t, const wire::TcpHeader& h,
@@ -207,6 +211,9 @@ class StackImpl final : public tcp::ConnectionHost, public listen::ListenerHost 
   bool timer_stale(const stack::TimerEntry& e) const;
 
   void check_accept_queue(const listen::Listener& l) const;
+  /// Debug builds: SYNQ_DCHECK that invariant_violations() is empty, sampled
+  /// so large tables stay cheap (invariants.cpp).
+  void debug_check_invariants(bool timers_current);
 
   StackConfig config_;
   Counters counters_;
@@ -228,6 +235,7 @@ class StackImpl final : public tcp::ConnectionHost, public listen::ListenerHost 
   ListenTrace listen_trace_;
   mutable stack::TimerHeap timers_;
   stack::OutputQueue output_;
+  uint64_t invariant_checks_ = 0;  // debug_check_invariants: calls left to skip (sampling)
 };
 
 }  // namespace synq
