@@ -1,5 +1,7 @@
 #include "listen/linux_model.hpp"
 
+#include <algorithm>
+
 #include "listen/listener.hpp"
 #include "listen/passive_open.hpp"
 #include "tcp/seq.hpp"
@@ -7,6 +9,8 @@
 namespace synq::listen {
 
 using wire::tcp_flags::ACK;
+using wire::tcp_flags::CWR;
+using wire::tcp_flags::ECE;
 using wire::tcp_flags::FIN;
 using wire::tcp_flags::RST;
 using wire::tcp_flags::SYN;
@@ -34,10 +38,64 @@ bool LinuxModel::syn_queue_full(const QueueLengths& q, const Sysctls& s) {
   return q.syn_queue > q.backlog;
 }
 
+int LinuxModel::pruned_retries(int retries, uint32_t qlen, uint32_t young, uint32_t backlog) {
+  // reqsk_timer_handler: "we reserve half of room for young embrions; and
+  // abort old ones without pity, if old ones are about to clog our table".
+  // Only when more than half of max(8, B) is taken: one retry less for every
+  // doubling of 2*young that qlen still reaches, but never below 2.
+  if (uint64_t{qlen} * 2 <= std::max<uint64_t>(8, backlog)) return retries;
+  uint64_t y = uint64_t{young} * 2;
+  while (retries > 2 && qlen >= y) {
+    --retries;
+    y <<= 1;
+  }
+  return retries;
+}
+
+// ------------------------------------------------------------------ bookkeeping
+
+void LinuxModel::remove(PassiveOpener& po, Listener& l, uint32_t req) {
+  // reqsk_queue_removed: a request that never timed out was young.
+  if (po.requests().at(req).num_timeout == 0 && young_ > 0) --young_;
+  po.remove_request(l, req);
+}
+
+const LinuxSyncookies& LinuxModel::cookies(PassiveOpener& po) {
+  if (!cookies_) cookies_.emplace(po.host().seed());
+  return *cookies_;
+}
+
+void LinuxModel::note_overflow(Time now) {
+  // tcp_synq_overflow: the stamp moves only when it is more than a second
+  // old (or in the future), so a flood does not rewrite it on every SYN.
+  if (!last_overflow_ || now < *last_overflow_ || now > *last_overflow_ + std::chrono::seconds(1))
+    last_overflow_ = now;
+}
+
+bool LinuxModel::recent_overflow(Time now) const {
+  // tcp_synq_no_recent_overflow: time_after(now, last_overflow + TCP_SYNCOOKIE_VALID).
+  return last_overflow_ && !(now > *last_overflow_ + LinuxSyncookies::kValid);
+}
+
+std::string_view LinuxModel::flood_log(const Listener& l, const Sysctls& s) {
+  // tcp_syn_flood_action: once per listener, and never with tcp_syncookies = 2
+  // (cookies are then the normal answer, not a sign of a flood). Linux ≥ 5.x
+  // prints the listener's bound address and port.
+  if (synflood_warned_ || s.tcp_syncookies == 2) return {};
+  synflood_warned_ = true;
+  log_line_ = "TCP: Possible SYN flooding on port " + l.local().to_string() +
+              (s.tcp_syncookies ? ". Sending cookies." : ". Dropping request.");
+  return log_line_;
+}
+
+// ------------------------------------------------------------------ segments to the listener
+
 void LinuxModel::on_listener_segment(PassiveOpener& po, Listener& l, const FourTuple& t,
                                      const wire::TcpSegment& seg) {
   const uint8_t f = seg.h.flags;
   if (f & ACK) {
+    // tcp_v4_cookie_check: an ACK without SYN or RST may be a cookie's third ACK.
+    if (!(f & (SYN | RST)) && on_cookie_ack(po, l, t, seg)) return;
     // spec §2 "Other segments": SYN|ACK or a stray ACK → RST seq = its ack
     // (send_reset_reply never answers a RST|ACK).
     if (!(f & RST)) {
@@ -65,7 +123,9 @@ void LinuxModel::on_syn(PassiveOpener& po, Listener& l, const FourTuple& t,
   const QueueLengths q = l.lengths();
   const uint8_t f = seg.h.flags;
   bool want_cookie = false;
+  std::string_view log;
   if (s.tcp_syncookies == 2 || syn_queue_full(q, s)) {
+    log = flood_log(l, s);
     if (s.tcp_syncookies != 0) {
       c.inc(Counter::TcpExt_TCPReqQFullDoCookies);
       want_cookie = true;
@@ -73,8 +133,8 @@ void LinuxModel::on_syn(PassiveOpener& po, Listener& l, const FourTuple& t,
       // spec §2 SYN step 1: SYN queue full, cookies off → drop.
       c.inc(Counter::TcpExt_TCPReqQFullDrop);
       c.inc(Counter::TcpExt_ListenDrops);
-      po.trace(l, t, f, D::drop, "SYN queue full, cookies off (§2 SYN step 1)",
-               Counter::TcpExt_TCPReqQFullDrop);
+      po.trace_with_log(l, t, f, D::drop, "SYN queue full, cookies off (§2 SYN step 1)",
+                        Counter::TcpExt_TCPReqQFullDrop, log);
       return;
     }
   }
@@ -82,8 +142,8 @@ void LinuxModel::on_syn(PassiveOpener& po, Listener& l, const FourTuple& t,
     // spec §2 SYN step 2: accept queue full → silent drop, cookies or not.
     c.inc(Counter::TcpExt_ListenOverflows);
     c.inc(Counter::TcpExt_ListenDrops);
-    po.trace(l, t, f, D::drop, "accept queue full (§2 SYN step 2)",
-             Counter::TcpExt_ListenOverflows);
+    po.trace_with_log(l, t, f, D::drop, "accept queue full (§2 SYN step 2)",
+                      Counter::TcpExt_ListenOverflows, log);
     return;
   }
   if (!want_cookie && s.tcp_syncookies == 0 &&
@@ -96,43 +156,171 @@ void LinuxModel::on_syn(PassiveOpener& po, Listener& l, const FourTuple& t,
     return;
   }
   if (want_cookie) {
-    // TODO(issue 3): answer with a SYN cookie (spec §2 "SYN cookies"). Until
-    // then the SYN is dropped; TCPReqQFullDoCookies was counted above.
-    c.inc(Counter::TcpExt_ListenDrops);
-    po.trace(l, t, f, D::drop, "cookie wanted, cookies not implemented yet",
-             Counter::TcpExt_TCPReqQFullDoCookies);
+    send_cookie(po, l, t, seg);
+    po.trace_with_log(l, t, f, D::cookie, "SYN answered with a cookie (§2 SYN step 5)",
+                      Counter::TcpExt_SyncookiesSent, log);
     return;
   }
   // spec §2 SYN step 6: a request with a 1 s timer.
   const uint32_t req = po.new_request(l, t, seg);
+  ++young_;  // reqsk_queue_added
   po.arm_timer(req, po.now() + synack_timeout(0));
   po.trace(l, t, f, D::request, "SYN queued, SYN-ACK sent (§2 SYN step 6)");
 }
+
+void LinuxModel::send_cookie(PassiveOpener& po, Listener& l, const FourTuple& t,
+                             const wire::TcpSegment& seg) {
+  // spec §2 SYN step 5 (tcp_conn_request with want_cookie): negotiate as for a
+  // request, encode what matters into the ISN and TSval, send, keep nothing.
+  const Sysctls& s = po.sysctls();
+  const Time now = po.now();
+  Request r;  // a value on the stack: never enters the SYN queue, never retransmitted
+  po.negotiate(r, l, t, seg);
+  if (!r.ts_ok) {
+    // Without timestamps the cookie has nowhere to keep window scaling and
+    // SACK, so the SYN-ACK offers neither (tcp_clear_options).
+    r.wscale_ok = false;
+    r.snd_wscale = 0;
+    r.sack_ok = false;
+  }
+  // The peer's MSS, clamped by TCP_MAXSEG like tcp_parse_options does.
+  uint16_t mss = r.peer_mss;
+  const uint16_t user_mss = po.host().listener_options(l.fd()).user_mss;
+  if (user_mss && user_mss < mss) mss = user_mss;
+  r.iss = cookies(po).encode(t, r.irs, LinuxSyncookies::minute_count(now),
+                             LinuxSyncookies::mss_index(mss));
+  if (r.ts_ok) {
+    // cookie_init_timestamp: the options ride in our clock's low 6 bits; the
+    // per-peer offset is added on top as for any TSval. send_synack sends
+    // ts_clock(now, ts_offset), so shift the offset by what the encoding changed.
+    LinuxSyncookies::TsOptions o;
+    o.wscale_ok = r.wscale_ok;
+    o.snd_wscale = r.snd_wscale;
+    o.sack_ok = r.sack_ok;
+    // tcp_ecn_create_request: the SYN asked for ECN (ECE|CWR) and tcp_ecn allows it.
+    o.ecn_ok = (seg.h.flags & (ECE | CWR)) == (ECE | CWR) && s.tcp_ecn != 0;
+    const uint32_t clock = tcp::ts_clock(now, 0);
+    r.ts_offset += LinuxSyncookies::encode_ts(clock, o) - clock;
+  }
+  note_overflow(now);  // cookie_init_sequence → tcp_synq_overflow
+  po.counters().inc(Counter::TcpExt_SyncookiesSent);
+  po.send_synack(r);
+}
+
+bool LinuxModel::on_cookie_ack(PassiveOpener& po, Listener& l, const FourTuple& t,
+                               const wire::TcpSegment& seg) {
+  const Sysctls& s = po.sysctls();
+  Counters& c = po.counters();
+  const uint8_t f = seg.h.flags;
+  // cookie_v4_check: only with cookies on, and only if this listener sent a
+  // cookie in the last 2 minutes; otherwise it is a stray ACK.
+  if (s.tcp_syncookies == 0 || !recent_overflow(po.now())) return false;
+  const uint32_t peer_isn = seg.h.seq - 1;
+  const auto mss_index =
+      cookies(po).decode(t, peer_isn, seg.h.ack - 1, LinuxSyncookies::minute_count(po.now()));
+  if (!mss_index) {
+    // spec §2 SYN cookies: bad or expired cookie → SyncookiesFailed, then RST (seq = ack).
+    c.inc(Counter::TcpExt_SyncookiesFailed);
+    po.send_reset_reply(t, seg);
+    po.trace(l, t, f, D::rst, "ACK with a bad or expired cookie (§2 SYN cookies)",
+             Counter::TcpExt_SyncookiesFailed);
+    return true;
+  }
+  c.inc(Counter::TcpExt_SyncookiesRecv);
+
+  // cookie_timestamp_decode: the SYN's options, from the echoed TSval.
+  const wire::TcpOptions& o = seg.h.options;
+  const uint32_t ts_offset = po.host().ts_offset(t);
+  LinuxSyncookies::TsOptions ts{};
+  bool options_ok = true;
+  if (o.has_timestamps) {
+    const uint32_t echoed = o.ts_ecr ? o.ts_ecr - ts_offset : 0;
+    ts = LinuxSyncookies::decode_ts(echoed);
+    options_ok =
+        s.tcp_timestamps && (!ts.sack_ok || s.tcp_sack) && (!ts.wscale_ok || s.tcp_window_scaling);
+  }
+  if (!options_ok) {
+    // Options the stack no longer allows (a sysctl changed since the SYN): the
+    // listener answers it as a stray ACK (RST), SyncookiesRecv already counted.
+    po.send_reset_reply(t, seg);
+    po.trace(l, t, f, D::rst, "cookie ACK with options now disabled (§2 SYN cookies)",
+             Counter::Tcp_OutRsts);
+    return true;
+  }
+  if (accept_queue_full(l.lengths())) {
+    // spec §2 SYN cookies: good cookie, accept queue full → overflow counters
+    // and a silent drop, whatever tcp_abort_on_overflow says (tcp_v4_syn_recv_sock).
+    c.inc(Counter::TcpExt_ListenOverflows);
+    c.inc(Counter::TcpExt_ListenDrops);
+    po.trace(l, t, f, D::drop, "cookie ACK, accept queue full (§2 SYN cookies)",
+             Counter::TcpExt_ListenOverflows);
+    return true;
+  }
+  tcp::PassiveOpen p;
+  p.iss = seg.h.ack - 1;
+  p.irs = peer_isn;
+  p.peer_mss = LinuxSyncookies::kMssTable[*mss_index];
+  p.ts_ok = o.has_timestamps;
+  p.ts_recent = o.has_timestamps ? o.ts_val : 0;
+  p.ts_offset = ts_offset;
+  p.wscale_ok = ts.wscale_ok;
+  p.snd_wscale = ts.wscale_ok ? ts.snd_wscale : 0;
+  p.rcv_wscale = ts.wscale_ok ? tcp::our_wscale(s) : 0;
+  p.sack_ok = ts.sack_ok;
+  p.snd_wnd = static_cast<uint32_t>(seg.h.window) << p.snd_wscale;
+  p.start_state = TcpState::established;
+  po.complete_without_request(l, t, p, seg);
+  return true;
+}
+
+// ------------------------------------------------------------------ the SYN-ACK timer
 
 void LinuxModel::on_request_timer(PassiveOpener& po, Listener& l, uint32_t req) {
   Request& r = po.requests().at(req);
   Counters& c = po.counters();
   c.inc(Counter::TcpExt_TCPTimeouts);  // spec §2 SYN-ACK timer: one per firing
-  const int max_retries = po.synack_retries(l);
-  // TODO(issue 3): pruning under pressure (spec §2: when 2*qlen > max(8, B),
-  // old requests get fewer retries) and TCP_DEFER_ACCEPT's expiry rules.
-  if (r.num_timeout >= max_retries) {
+  const QueueLengths q = l.lengths();
+  const int retries = po.synack_retries(l);
+  const int max_retries = pruned_retries(retries, q.syn_queue, young_, q.backlog);
+  const int defer = po.host().listener_options(l.fd()).defer_accept;
+  // syn_ack_recalc. With TCP_DEFER_ACCEPT an acked request (its bare ACK was
+  // dropped) lives until the deferring period is over, and gets no SYN-ACK
+  // until the last retransmission of that period: a last chance for data.
+  bool expire = r.num_timeout >= max_retries;
+  bool resend = true;
+  if (defer) {
+    expire = expire && (!r.acked || r.num_timeout >= defer);
+    resend = !r.acked || r.num_timeout >= defer - 1;
+  }
+  if (expire) {
     // spec §2 SYN-ACK timer: after the last retry the request goes silently
-    // (counted by the TCPTimeouts above).
+    // (counted by the TCPTimeouts above); under pressure sooner (pruning).
     const FourTuple t = r.tuple;
-    po.remove_request(l, req);
-    po.trace(l, t, 0, D::expire, "SYN-ACK retries exhausted (§2 SYN-ACK timer)",
+    remove(po, l, req);
+    po.trace(l, t, 0, D::expire,
+             max_retries < retries ? "pruned under pressure (§2 Pruning under pressure)"
+                                   : "SYN-ACK retries exhausted (§2 SYN-ACK timer)",
              Counter::TcpExt_TCPTimeouts);
     return;
   }
-  po.send_synack(r);
-  c.inc(Counter::TcpExt_TCPSynRetrans);
-  c.inc(Counter::Tcp_RetransSegs);
-  ++r.num_timeout;
+  if (resend) {
+    po.send_synack(r);
+    c.inc(Counter::TcpExt_TCPSynRetrans);
+    c.inc(Counter::Tcp_RetransSegs);
+  }
+  if (r.num_timeout++ == 0 && young_ > 0) --young_;  // no longer young
   po.arm_timer(req, po.now() + synack_timeout(r.num_timeout));
-  po.trace(l, r.tuple, 0, D::synack, "SYN-ACK timer: retransmission (§2 SYN-ACK timer)",
-           Counter::TcpExt_TCPSynRetrans);
+  if (resend) {
+    po.trace(l, r.tuple, 0, D::synack, "SYN-ACK timer: retransmission (§2 SYN-ACK timer)",
+             Counter::TcpExt_TCPSynRetrans);
+  } else {
+    po.trace(l, r.tuple, 0, D::ignore,
+             "SYN-ACK timer: TCP_DEFER_ACCEPT waits for data, no SYN-ACK (§8 L30)",
+             Counter::TcpExt_TCPTimeouts);
+  }
 }
+
+// ------------------------------------------------------------------ segments for a request
 
 void LinuxModel::on_request_segment(PassiveOpener& po, Listener& l, uint32_t req,
                                     const wire::TcpSegment& seg) {
@@ -195,7 +383,7 @@ void LinuxModel::on_request_segment(PassiveOpener& po, Listener& l, uint32_t req
     c.inc(Counter::Tcp_AttemptFails);
     if (!(f & RST)) po.send_reset_reply(t, seg);
     c.inc(Counter::TcpExt_EmbryonicRsts);
-    po.remove_request(l, req);
+    remove(po, l, req);
     po.trace(l, t, f, (f & RST) ? D::drop : D::rst,
              (f & RST) ? "RST in window: request removed (§2 third ACK)"
                        : "SYN with a new ISN in window: RST|ACK, request removed (§2 third ACK)",
@@ -217,9 +405,18 @@ void LinuxModel::on_third_ack(PassiveOpener& po, Listener& l, uint32_t req,
   const Sysctls& s = po.sysctls();
   const FourTuple t = r.tuple;
   const uint8_t f = seg.h.flags;
-  // TODO(issue 3): TCP_DEFER_ACCEPT — a bare ACK while num_timeout <
-  // defer_accept marks the request acked and is dropped (TCPDeferAcceptDrop).
   if (r.ts_ok && seg.h.options.has_timestamps) r.ts_recent = seg.h.options.ts_val;
+
+  const int defer = po.host().listener_options(l.fd()).defer_accept;
+  if (r.num_timeout < defer && seg.h.seq + seg.seg_len() == r.irs + 1) {
+    // spec §2 TCP_DEFER_ACCEPT (tcp_check_req): a bare ACK while deferring is
+    // dropped; the request remembers it was acked (syn_ack_recalc).
+    r.acked = true;
+    c.inc(Counter::TcpExt_TCPDeferAcceptDrop);
+    po.trace(l, t, f, D::drop, "TCP_DEFER_ACCEPT: bare ACK dropped (§2 third ACK)",
+             Counter::TcpExt_TCPDeferAcceptDrop);
+    return;
+  }
 
   if (accept_queue_full(l.lengths())) {
     // spec §2 third ACK: accept queue full → ListenOverflows + ListenDrops.
@@ -236,11 +433,12 @@ void LinuxModel::on_third_ack(PassiveOpener& po, Listener& l, uint32_t req,
     // abort_on_overflow = 1: RST (R only, seq = the ACK's ack), request removed.
     po.send_reset_reply(t, seg);
     c.inc(Counter::TcpExt_EmbryonicRsts);
-    po.remove_request(l, req);
+    remove(po, l, req);
     po.trace(l, t, f, D::rst, "accept queue full, tcp_abort_on_overflow=1 (§2 third ACK)",
              Counter::TcpExt_ListenOverflows);
     return;
   }
+  if (r.num_timeout == 0 && young_ > 0) --young_;  // complete() removes the request
   po.complete(l, req, seg);
 }
 

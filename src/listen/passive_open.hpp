@@ -38,6 +38,8 @@ class ListenerHost {
   /// RFC 9293 §3.10.7.1 reset in reply to `seg` received on tuple `t`.
   virtual void send_reset_reply(const FourTuple& t, const wire::TcpSegment& seg) = 0;
   virtual uint32_t isn(const FourTuple& t) = 0;
+  /// StackConfig::seed: models derive their own secrets from it (SYN cookie keys).
+  virtual uint64_t seed() const = 0;
   virtual uint32_t ts_offset(const FourTuple& t) = 0;
   virtual ListenerOptions listener_options(int listener_fd) const = 0;
   /// Our MSS for a peer address (from the link MTU, before TCP_MAXSEG).

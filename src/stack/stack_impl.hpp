@@ -86,6 +86,7 @@ class StackImpl final : public tcp::ConnectionHost, public listen::ListenerHost 
   void state_changed(tcp::Connection& c, TcpState from, TcpState to) override;
   void send_reset_reply(const FourTuple& t, const wire::TcpSegment& seg) override;
   uint32_t isn(const FourTuple& t) override { return isn_.isn(t, now_); }
+  uint64_t seed() const override { return config_.seed; }
   uint32_t ts_offset(const FourTuple& t) override {
     return isn_.ts_offset(t.local.addr, t.remote.addr);
   }
