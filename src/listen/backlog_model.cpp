@@ -1,12 +1,17 @@
 #include "listen/backlog_model.hpp"
 
+#include "listen/bsd44_model.hpp"
+#include "listen/freebsd_model.hpp"
 #include "listen/linux_model.hpp"
+#include "listen/xnu_model.hpp"
 
 namespace synq::listen {
 
 std::unique_ptr<BacklogModel> make_backlog_model(std::string_view name) {
   if (name == "linux") return std::make_unique<LinuxModel>();
-  // TODO(issue 3): "bsd44", "freebsd" and "xnu" (spec §3–§5).
+  if (name == "bsd44") return std::make_unique<Bsd44Model>();
+  if (name == "freebsd") return std::make_unique<FreeBsdModel>();
+  if (name == "xnu") return std::make_unique<XnuModel>();
   return nullptr;
 }
 

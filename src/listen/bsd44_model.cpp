@@ -1,0 +1,180 @@
+#include "listen/bsd44_model.hpp"
+
+#include <algorithm>
+
+#include "listen/listener.hpp"
+#include "listen/passive_open.hpp"
+#include "tcp/seq.hpp"
+
+namespace synq::listen {
+
+using wire::tcp_flags::ACK;
+using wire::tcp_flags::RST;
+using wire::tcp_flags::SYN;
+using D = ListenDecision;
+
+namespace {
+
+// Does [seq, end_seq) touch the receive window [s_win, e_win]? (RFC 9293
+// §3.10.7.4 acceptability, as BSD's tcp_input trims a segment.)
+bool in_window(uint32_t seq, uint32_t end_seq, uint32_t s_win, uint32_t e_win) {
+  if (seq == s_win) return true;
+  if (tcp::seq_gt(end_seq, s_win) && tcp::seq_lt(seq, e_win)) return true;
+  return seq == e_win && seq == end_seq;
+}
+
+// Arms the embryonic connection's one timer: the next SYN-ACK retransmission,
+// or the connection-establishment timer if that comes first.
+void arm_next(PassiveOpener& po, uint32_t req) {
+  const Request& r = po.requests().at(req);
+  const Duration sent = BsdEmbryonic::synack_time(r.num_timeout);
+  const Duration next =
+      std::min<Duration>(BsdEmbryonic::synack_time(r.num_timeout + 1u), BsdEmbryonic::kKeepInit);
+  po.arm_timer(req, po.now() + (next - sent));
+}
+
+}  // namespace
+
+// ------------------------------------------------------------------ embryonic connections
+
+Duration BsdEmbryonic::synack_time(unsigned n) {
+  // RTO 1 s doubling: SYN-ACK n leaves at 2^n - 1 s. (Past 2^7 the 75 s timer
+  // has long fired; cap the shift.)
+  return std::chrono::seconds((int64_t{1} << std::min(n, 20u)) - 1);
+}
+
+uint32_t BsdEmbryonic::open(PassiveOpener& po, Listener& l, const FourTuple& t,
+                            const wire::TcpSegment& syn) {
+  const uint32_t req = po.new_request(l, t, syn);
+  arm_next(po, req);
+  return req;
+}
+
+void BsdEmbryonic::on_timer(PassiveOpener& po, Listener& l, uint32_t req) {
+  Request& r = po.requests().at(req);
+  const FourTuple t = r.tuple;
+  if (synack_time(r.num_timeout + 1u) >= kKeepInit) {
+    // spec §3: TCPTV_KEEP_INIT (75 s) bounds the embryonic connection; it is
+    // closed without a segment (tcp_timers TCPT_KEEP in SYN_RECEIVED → tcp_drop
+    // of a connection that never reached ESTABLISHED sends nothing useful: the
+    // peer never answered). SYN-RCVD → CLOSED is an attempt failure.
+    po.counters().inc(Counter::Tcp_AttemptFails);
+    po.remove_request(l, req);
+    po.trace(l, t, 0, D::expire, "connection-establishment timer, 75 s (§3)",
+             Counter::Tcp_AttemptFails);
+    return;
+  }
+  // spec §3: SYN-ACKs are retransmitted by the normal RTO.
+  po.send_synack(r);
+  po.counters().inc(Counter::Tcp_RetransSegs);
+  ++r.num_timeout;
+  arm_next(po, req);
+  po.trace(l, t, 0, D::synack, "RTO: SYN-ACK retransmitted (§3)", Counter::Tcp_RetransSegs);
+}
+
+void BsdEmbryonic::on_segment(PassiveOpener& po, Listener& l, uint32_t req,
+                              const wire::TcpSegment& seg) {
+  Request& r = po.requests().at(req);
+  Counters& c = po.counters();
+  const FourTuple t = r.tuple;
+  const uint8_t f = seg.h.flags;
+  const uint32_t rcv_nxt = r.irs + 1;
+  // BSD tcp_input, state SYN_RECEIVED, in its order: trim to the window, RST,
+  // SYN, ACK.
+  if (!in_window(seg.h.seq, seg.h.seq + seg.seg_len(), rcv_nxt, rcv_nxt + r.window)) {
+    if (f & RST) {
+      po.trace(l, t, f, D::ignore, "RST out of window");
+      return;
+    }
+    // dropafterack: in SYN_RECEIVED tcp_output sends SYN|ACK again. This is
+    // also the answer to a retransmitted SYN (seq = IRS, wholly old).
+    po.send_synack(r);
+    c.inc(Counter::Tcp_RetransSegs);
+    po.trace(l, t, f, D::synack, "old or out-of-window segment: SYN-ACK again (§3)",
+             Counter::Tcp_RetransSegs);
+    return;
+  }
+  if (f & (RST | SYN)) {
+    // RST in window: the peer refused; SYN in window: an error, answered with
+    // RST (tcp_drop + dropwithreset). Either way the embryonic socket goes.
+    c.inc(Counter::Tcp_AttemptFails);
+    if (!(f & RST)) po.send_reset_reply(t, seg);
+    po.remove_request(l, req);
+    po.trace(l, t, f, (f & RST) ? D::drop : D::rst,
+             (f & RST) ? "RST in window: embryonic connection closed"
+                       : "SYN in window: RST, embryonic connection closed",
+             Counter::Tcp_AttemptFails);
+    return;
+  }
+  if (!(f & ACK)) {
+    po.trace(l, t, f, D::ignore, "segment without ACK in SYN-RECEIVED");
+    return;
+  }
+  if (seg.h.ack != r.iss + 1) {
+    // SYN_RECEIVED: ack outside (snd_una, snd_max] → dropwithreset; the
+    // embryonic connection stays.
+    po.send_reset_reply(t, seg);
+    po.trace(l, t, f, D::rst, "ACK with a wrong ack number: RST, connection kept",
+             Counter::Tcp_OutRsts);
+    return;
+  }
+  if (r.ts_ok && seg.h.options.has_timestamps) r.ts_recent = seg.h.options.ts_val;
+  // spec §3: on the ACK the connection moves to the completed queue with no
+  // further check (soisconnected).
+  po.complete(l, req, seg);
+}
+
+void BsdEmbryonic::listen_input(PassiveOpener& po, Listener& l, const FourTuple& t,
+                                const wire::TcpSegment& seg) {
+  // BSD tcp_input, state LISTEN (the new socket is thrown away unless a SYN
+  // makes it an embryonic connection).
+  const uint8_t f = seg.h.flags;
+  if (f & RST) {
+    po.trace(l, t, f, D::ignore, "RST to a listener");
+    return;
+  }
+  if (f & ACK) {
+    po.send_reset_reply(t, seg);
+    po.trace(l, t, f, D::rst, "ACK to a listener: RST (seq = its ack)", Counter::Tcp_OutRsts);
+    return;
+  }
+  if (!(f & SYN)) {
+    po.trace(l, t, f, D::ignore, "segment without SYN to a listener");
+    return;
+  }
+  open(po, l, t, seg);
+  po.trace(l, t, f, D::request, "SYN: embryonic connection, SYN-ACK sent");
+}
+
+// ------------------------------------------------------------------ the model
+
+int Bsd44Model::clamp_backlog(int backlog, const Sysctls& s) const {
+  // spec §1: 4.4BSD solisten: a negative backlog is 0; so_qlimit = min(backlog, SOMAXCONN).
+  return std::min(std::max(backlog, 0), s.bsd44_somaxconn);
+}
+
+void Bsd44Model::on_listener_segment(PassiveOpener& po, Listener& l, const FourTuple& t,
+                                     const wire::TcpSegment& seg) {
+  if (over(l.lengths())) {
+    // spec §3: sonewconn refuses (qlen + acc > 3B/2): any segment, even a bare
+    // ACK or a RST, is dropped silently. synq counts it as Linux counts its
+    // silent overflow drop: ListenOverflows and ListenDrops.
+    po.counters().inc(Counter::TcpExt_ListenOverflows);
+    po.counters().inc(Counter::TcpExt_ListenDrops);
+    po.trace(l, t, seg.h.flags, D::drop, "qlen + acc > 3B/2: no socket for the segment (§3)",
+             Counter::TcpExt_ListenOverflows);
+    return;
+  }
+  BsdEmbryonic::listen_input(po, l, t, seg);
+}
+
+void Bsd44Model::on_request_segment(PassiveOpener& po, Listener& l, uint32_t req,
+                                    const wire::TcpSegment& seg) {
+  BsdEmbryonic::on_segment(po, l, req, seg);
+}
+
+void Bsd44Model::on_request_timer(PassiveOpener& po, Listener& l, uint32_t req) {
+  BsdEmbryonic::on_timer(po, l, req);
+}
+
+}  // namespace synq::listen

@@ -1,0 +1,54 @@
+// The bsd44 backlog model (spec §1, §3): 4.4BSD's single limit. Every segment
+// that reaches the listener first asks sonewconn() for an embryonic socket;
+// that fails when qlen + acc > 3*B/2 and the segment is dropped without a
+// word. Embryonic connections (synq Requests) live in SYN-RECEIVED, resend
+// their SYN-ACK by the RTO, die at the 75 s connection-establishment timer and
+// complete on the ACK with no further check.
+//
+// The embryonic-connection half (a BSD tcpcb in SYN_RECEIVED) is shared with
+// the xnu model, which inherited it: BsdEmbryonic below.
+#pragma once
+
+#include "listen/backlog_model.hpp"
+#include "synq/time.hpp"
+
+namespace synq::listen {
+
+/// A BSD embryonic connection (tcp_input in SYN_RECEIVED, tcp_timers' REXMT
+/// and KEEP timers), over synq's compact Request.
+struct BsdEmbryonic {
+  /// TCPTV_KEEP_INIT: the connection-establishment timer (75 s).
+  static constexpr Duration kKeepInit = std::chrono::seconds(75);
+  /// When the request created at time 0 sends SYN-ACK number n (n = 0 first):
+  /// 2^n - 1 seconds (RTO 1 s doubling).
+  static Duration synack_time(unsigned n);
+  /// A new embryonic connection: SYN-ACK sent, timer armed.
+  static uint32_t open(PassiveOpener& po, Listener& l, const FourTuple& t,
+                       const wire::TcpSegment& syn);
+  /// A segment for it. Returns nothing: it completes, stays or is removed.
+  static void on_segment(PassiveOpener& po, Listener& l, uint32_t req, const wire::TcpSegment& seg);
+  /// Its timer: SYN-ACK retransmission, or the 75 s establishment timeout.
+  static void on_timer(PassiveOpener& po, Listener& l, uint32_t req);
+  /// tcp_input LISTEN for a segment that got a socket: RST → drop, ACK → RST,
+  /// SYN → new embryonic connection, anything else → drop.
+  static void listen_input(PassiveOpener& po, Listener& l, const FourTuple& t,
+                           const wire::TcpSegment& seg);
+};
+
+class Bsd44Model final : public BacklogModel {
+ public:
+  std::string_view name() const override { return "bsd44"; }
+  int clamp_backlog(int backlog, const Sysctls& s) const override;
+  void on_listener_segment(PassiveOpener& po, Listener& l, const FourTuple& t,
+                           const wire::TcpSegment& seg) override;
+  void on_request_segment(PassiveOpener& po, Listener& l, uint32_t req,
+                          const wire::TcpSegment& seg) override;
+  void on_request_timer(PassiveOpener& po, Listener& l, uint32_t req) override;
+
+  /// sonewconn (4.4BSD uipc_socket2.c): refuse when so_q0len + so_qlen > 3*B/2.
+  static bool over(const QueueLengths& q) {
+    return q.syn_queue + q.accept_queue > 3 * q.backlog / 2;
+  }
+};
+
+}  // namespace synq::listen

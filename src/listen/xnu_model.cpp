@@ -1,0 +1,69 @@
+#include "listen/xnu_model.hpp"
+
+#include "listen/bsd44_model.hpp"
+#include "listen/listener.hpp"
+#include "listen/passive_open.hpp"
+
+namespace synq::listen {
+
+using wire::tcp_flags::ACK;
+using wire::tcp_flags::RST;
+using wire::tcp_flags::SYN;
+using D = ListenDecision;
+
+int XnuModel::clamp_backlog(int backlog, const Sysctls& s) const {
+  // spec §1: xnu solisten: backlog <= 0 or > somaxconn → somaxconn (128).
+  if (backlog <= 0 || backlog > s.xnu_somaxconn) return s.xnu_somaxconn;
+  return backlog;
+}
+
+uint32_t XnuModel::victim(const PassiveOpener& po, const Listener& l) {
+  // The listener's request list is newest first; so_incomp is oldest first and
+  // tcp_dropdropablreq starts at its head. (Under a sustained flood — more
+  // evictions per second than so_incqlen — xnu jumps a pseudo-random distance
+  // into the queue; synq always takes the oldest, so runs stay deterministic.)
+  uint32_t oldest = kNoRequest;
+  for (uint32_t i = l.first_request(); i != kNoRequest; i = po.requests().at(i).next) oldest = i;
+  return oldest;
+}
+
+void XnuModel::on_listener_segment(PassiveOpener& po, Listener& l, const FourTuple& t,
+                                   const wire::TcpSegment& seg) {
+  const uint8_t f = seg.h.flags;
+  // xnu's tcp_input asks sonewconn for a socket only for a SYN (RST, ACK and
+  // SYN|ACK are handled first); everything else is BSD's LISTEN processing.
+  const bool wants_socket = (f & SYN) && !(f & (ACK | RST));
+  if (!wants_socket || !full(l.lengths())) {
+    BsdEmbryonic::listen_input(po, l, t, seg);
+    return;
+  }
+  // spec §5: full → tcps_listendrop, then evict one embryonic connection.
+  po.counters().inc(Counter::FreeBSD_listendrop);
+  const uint32_t evict = victim(po, l);
+  if (evict == kNoRequest) {
+    // spec §5: no embryonic connection to evict → the SYN is dropped silently.
+    po.trace(l, t, f, D::drop, "so_qlen >= B and nothing embryonic to evict (§5)",
+             Counter::FreeBSD_listendrop);
+    return;
+  }
+  // The victim is closed silently (tcp_close: no RST); SYN-RCVD → CLOSED.
+  const FourTuple vt = po.requests().at(evict).tuple;
+  po.counters().inc(Counter::Tcp_AttemptFails);
+  po.remove_request(l, evict);
+  po.trace(l, vt, 0, D::drop, "evicted by tcp_dropdropablreq to admit a new SYN (§5)",
+           Counter::Tcp_AttemptFails);
+  BsdEmbryonic::open(po, l, t, seg);
+  po.trace(l, t, f, D::request, "SYN admitted after an eviction: SYN-ACK sent (§5)",
+           Counter::FreeBSD_listendrop);
+}
+
+void XnuModel::on_request_segment(PassiveOpener& po, Listener& l, uint32_t req,
+                                  const wire::TcpSegment& seg) {
+  BsdEmbryonic::on_segment(po, l, req, seg);
+}
+
+void XnuModel::on_request_timer(PassiveOpener& po, Listener& l, uint32_t req) {
+  BsdEmbryonic::on_timer(po, l, req);
+}
+
+}  // namespace synq::listen

@@ -1,0 +1,179 @@
+// The bsd44 listener (spec §1, §3): one limit, qlen + acc ≤ ⌊3B/2⌋+1, and a
+// full listener drops every segment without a word. Named after spec §8.
+#include <gtest/gtest.h>
+
+#include "stack_models_util.hpp"
+
+namespace synq::test {
+namespace {
+
+using Bsd44 = ModelListener;
+
+TEST_F(Bsd44, ClampIsMinOfMaxZeroAndSomaxconn) {
+  listen("bsd44", -1);
+  EXPECT_EQ(backlog(), 0u);  // spec §1: negative → 0
+  ASSERT_EQ(server.listen(lfd, 3), Errno::ok);
+  EXPECT_EQ(backlog(), 3u);
+  ASSERT_EQ(server.listen(lfd, 100), Errno::ok);
+  EXPECT_EQ(backlog(), 5u);  // SOMAXCONN = 5
+  server.sysctls().bsd44_somaxconn = 8;
+  ASSERT_EQ(server.listen(lfd, 100), Errno::ok);
+  EXPECT_EQ(backlog(), 8u);
+  EXPECT_EQ(listener_info().model, "bsd44");
+}
+
+TEST_F(Bsd44, RelistenKeepsQueuedConnections) {
+  listen("bsd44", 2);
+  handshake(1001);
+  handshake(1002);
+  ASSERT_EQ(server.listen(lfd, 0), Errno::ok);  // spec §1: allowed, only B changes
+  EXPECT_EQ(backlog(), 0u);
+  EXPECT_EQ(accept_queue(), 2u);
+  EXPECT_TRUE(syn(1003).empty());  // 2 > 3*0/2: full under the new B
+}
+
+// spec §3: half-open plus completed ≤ ⌊3B/2⌋+1: B 0→1, 1→2, 2→4, 3→5, 5→8.
+TEST_F(Bsd44, L41_LimitTableWithSilentPeers) {
+  const int table[][2] = {{0, 1}, {1, 2}, {2, 4}, {3, 5}, {5, 8}};
+  uint16_t port = 80;
+  for (auto [b, fits] : table) {
+    ++port;
+    lfd = *server.socket(SockType::stream);
+    ASSERT_EQ(server.bind(lfd, ep("10.0.0.1", port)), Errno::ok);
+    ASSERT_EQ(server.set_listen_model(lfd, "bsd44"), Errno::ok);
+    ASSERT_EQ(server.listen(lfd, b), Errno::ok);
+    int answered = 0;
+    for (int i = 0; i < fits + 3; ++i) {
+      peer.send(now, uint16_t(2000 + i), port, f::SYN, 1000, 0, {}, FakePeer::syn_opts());
+      for (const Sent& s : drain(server)) answered += s.is(f::SYN | f::ACK);
+    }
+    EXPECT_EQ(answered, fits) << "B = " << b;
+  }
+}
+
+TEST_F(Bsd44, L41_FullListenerDropsEverySegmentEvenABareAck) {
+  trace_events();
+  listen("bsd44", 2);  // 3*2/2 = 3: four connections in total
+  handshake(1001);
+  handshake(1002);
+  ASSERT_EQ(syn(1003).size(), 1u);
+  ASSERT_EQ(syn(1004).size(), 1u);
+  ASSERT_EQ(half_open(), 2u);
+  EXPECT_TRUE(syn(1005).empty());              // no SYN-ACK
+  EXPECT_TRUE(ack(1006, 5000, 6000).empty());  // a stray ACK: no RST either
+  peer.send(now, 1007, 80, f::RST, 5000, 0);   // a RST: nothing
+  peer.send(now, 1008, 80, f::SYN | f::ACK, 5000, 6000);
+  EXPECT_TRUE(drain(server).empty());
+  EXPECT_EQ(count(Counter::TcpExt_ListenOverflows), 4u);
+  EXPECT_EQ(count(Counter::TcpExt_ListenDrops), 4u);
+  EXPECT_EQ(count(Counter::Tcp_OutRsts), 0u);
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.back().decision, ListenDecision::drop);
+  EXPECT_EQ(events.back().counter, Counter::TcpExt_ListenOverflows);
+  EXPECT_EQ(events.back().model, "bsd44");
+  // Accepting one makes room: the stray ACK now gets its RST (seq = its ack).
+  ASSERT_TRUE(server.accept(lfd).ok());
+  auto out = ack(1006, 5000, 6000);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_TRUE(out[0].is(f::RST));
+  EXPECT_EQ(out[0].tcp.seq, 6000u);
+}
+
+TEST_F(Bsd44, L41_EmbryonicConnectionCompletesWithNoFurtherCheck) {
+  listen("bsd44", 1);  // 3*1/2 = 1: two connections in total
+  auto x = syn(1001);
+  auto y = syn(1002);
+  ASSERT_EQ(x.size(), 1u);
+  ASSERT_EQ(y.size(), 1u);
+  EXPECT_TRUE(syn(1003).empty());
+  // Both embryonic connections complete: no check at the ACK.
+  EXPECT_TRUE(ack(1001, 1001, x[0].tcp.seq + 1).empty());
+  EXPECT_TRUE(ack(1002, 1001, y[0].tcp.seq + 1).empty());
+  EXPECT_EQ(accept_queue(), 2u);
+  EXPECT_EQ(count(Counter::Tcp_PassiveOpens), 2u);
+}
+
+TEST_F(Bsd44, L42_BacklogZeroOneConnectionAtATime) {
+  listen("bsd44", 0);
+  auto x = syn(1001);
+  ASSERT_EQ(x.size(), 1u);
+  EXPECT_TRUE(syn(1002).empty());  // the one slot is the embryonic connection
+  EXPECT_TRUE(ack(1001, 1001, x[0].tcp.seq + 1).empty());
+  EXPECT_TRUE(syn(1002).empty());  // now it is the completed one
+  ASSERT_TRUE(server.accept(lfd).ok());
+  EXPECT_EQ(syn(1002).size(), 1u);
+}
+
+TEST_F(Bsd44, EmbryonicSynAckScheduleAndSeventyFiveSecondTimer) {
+  trace_events();
+  listen("bsd44", 5);
+  ASSERT_EQ(syn(1001).size(), 1u);
+  auto out = run_until(100s);
+  std::vector<Time> at;
+  for (const Sent& s : out) {
+    EXPECT_TRUE(s.is(f::SYN | f::ACK));
+    at.push_back(s.at);
+  }
+  EXPECT_EQ(at, (std::vector<Time>{1s, 3s, 7s, 15s, 31s, 63s}));
+  EXPECT_EQ(half_open(), 0u);
+  EXPECT_EQ(events.back().decision, ListenDecision::expire);
+  EXPECT_EQ(events.back().time, 75s);
+  EXPECT_EQ(count(Counter::Tcp_AttemptFails), 1u);
+  EXPECT_EQ(count(Counter::Tcp_RetransSegs), 6u);
+}
+
+TEST_F(Bsd44, SegmentsToAnEmbryonicConnection) {
+  listen("bsd44", 5);
+  auto x = syn(1001);
+  ASSERT_EQ(x.size(), 1u);
+  const uint32_t iss = x[0].tcp.seq;
+  auto dup = syn(1001);  // retransmitted SYN: SYN-ACK again
+  ASSERT_EQ(dup.size(), 1u);
+  EXPECT_TRUE(dup[0].is(f::SYN | f::ACK));
+  EXPECT_EQ(dup[0].tcp.seq, iss);
+  auto bad = ack(1001, 1001, iss + 7);  // wrong ack: RST, connection kept
+  ASSERT_EQ(bad.size(), 1u);
+  EXPECT_TRUE(bad[0].is(f::RST));
+  EXPECT_EQ(bad[0].tcp.seq, iss + 7);
+  EXPECT_EQ(half_open(), 1u);
+  peer.send(now, 1001, 80, f::RST, 1001, 0);  // RST at rcv_nxt: closed silently
+  EXPECT_TRUE(drain(server).empty());
+  EXPECT_EQ(half_open(), 0u);
+  EXPECT_EQ(count(Counter::Tcp_AttemptFails), 1u);
+}
+
+// Issue 3 acceptance (d): listen(fd, 2) holds four connections; the fifth
+// client's SYN vanishes, and its own SYN retransmission gets in after accept().
+TEST(Bsd44TwoStacks, ListenTwoFourConnectionsFifthGetsInOnItsSynRetransmission) {
+  Stack server{config("10.0.0.1", 1, "server")};
+  Stack client{config("10.0.0.2", 2, "client")};
+  client.sysctls().tcp_syn_linear_timeouts = 0;  // classic SYN backoff: 1, 3, 7 s
+  Link link{client, server, 10ms};
+  int lfd = *server.socket(SockType::stream);
+  ASSERT_EQ(server.bind(lfd, ep("10.0.0.1", 80)), Errno::ok);
+  ASSERT_EQ(server.set_listen_model(lfd, "bsd44"), Errno::ok);
+  ASSERT_EQ(server.listen(lfd, 2), Errno::ok);
+  std::vector<int> fds;
+  for (int i = 0; i < 5; ++i) {
+    fds.push_back(*client.socket(SockType::stream));
+    ASSERT_EQ(client.connect(fds.back(), ep("10.0.0.1", 80)), Errno::einprogress);
+    link.run_for(50ms);  // each handshake finishes before the next starts
+  }
+  link.run_for(500ms);
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(*client.state(fds[i]), TcpState::established) << i;
+  EXPECT_EQ(*client.state(fds[4]), TcpState::syn_sent);
+  EXPECT_EQ(server.counters()[Counter::TcpExt_ListenOverflows], 1u);
+  ASSERT_TRUE(server.accept(lfd).ok());  // at 0.75 s: qlen + acc = 3, room again
+  link.run_for(1s);                      // the client's SYN retransmission (1 s after its SYN)
+  EXPECT_EQ(*client.state(fds[4]), TcpState::established);
+  const Endpoint fifth = *client.getsockname(fds[4]);
+  auto syns =
+      link.sent_by(client, [&](const Sent& s) { return s.is(f::SYN) && s.sport == fifth.port; });
+  ASSERT_EQ(syns.size(), 2u);
+  EXPECT_EQ(syns[1].at - syns[0].at, 1s);
+  EXPECT_TRUE(link.sent_by(server, [](const Sent& s) { return s.tcp.flags & f::RST; }).empty());
+  EXPECT_EQ(server.counters()[Counter::TcpExt_ListenOverflows], 1u);
+}
+
+}  // namespace
+}  // namespace synq::test
