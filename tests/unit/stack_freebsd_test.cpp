@@ -1,0 +1,322 @@
+// The freebsd listener (spec §1, §4): syncache, sonewconn's 3B/2 check at the
+// ACK, FreeBSD's SYN-ACK schedule and SYN cookies. Named after spec §8.
+#include <gtest/gtest.h>
+
+#include "listen/freebsd_model.hpp"
+#include "listen/syncookies_freebsd.hpp"
+#include "stack_models_util.hpp"
+
+namespace synq::test {
+namespace {
+
+using namespace std::chrono_literals;
+using listen::FreeBsdCookieOptions;
+using listen::FreeBsdSyncookies;
+using FreeBsd = ModelListener;
+
+TEST_F(FreeBsd, L36_NegativeOrAboveSoacceptqueueBecomes128) {
+  listen("freebsd", -1);
+  EXPECT_EQ(backlog(), 128u);
+  ASSERT_EQ(server.listen(lfd, 129), Errno::ok);
+  EXPECT_EQ(backlog(), 128u);
+  ASSERT_EQ(server.listen(lfd, 0), Errno::ok);  // 0 stays 0: one completed connection
+  EXPECT_EQ(backlog(), 0u);
+  ASSERT_EQ(server.listen(lfd, 128), Errno::ok);
+  EXPECT_EQ(backlog(), 128u);
+  server.sysctls().kern_ipc_soacceptqueue = 1000;
+  ASSERT_EQ(server.listen(lfd, 999), Errno::ok);
+  EXPECT_EQ(backlog(), 999u);
+}
+
+TEST_F(FreeBsd, BacklogZeroHoldsOneCompletedConnection) {
+  listen("freebsd", 0);
+  handshake(1001);
+  EXPECT_EQ(accept_queue(), 1u);
+  Sent sa = syn(1002).at(0);  // the syncache still answers (L40)
+  auto out = ack(1002, 1001, sa.tcp.seq + 1);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_TRUE(out[0].is(f::RST));
+  EXPECT_EQ(accept_queue(), 1u);
+}
+
+TEST_F(FreeBsd, RelistenKeepsCompletedConnections) {
+  listen("freebsd", 4);
+  handshake(1001);
+  handshake(1002);
+  ASSERT_EQ(server.listen(lfd, 1), Errno::ok);
+  EXPECT_EQ(backlog(), 1u);
+  EXPECT_EQ(accept_queue(), 2u);
+}
+
+// spec §4 / L37: B = 2 → 3*2/2 = 3, so sol_qlen 0..3 admit: four complete.
+TEST_F(FreeBsd, L37_ThreeHalvesPlusOneCompleteThenSynAckThenRst) {
+  trace_events();
+  listen("freebsd", 2);
+  for (uint16_t p = 1001; p <= 1004; ++p) handshake(p);
+  EXPECT_EQ(accept_queue(), 4u);
+  auto sa = syn(1005);
+  ASSERT_EQ(sa.size(), 1u);  // the syncache never looks at the accept queue
+  EXPECT_TRUE(sa[0].is(f::SYN | f::ACK));
+  auto out = ack(1005, 1001, sa[0].tcp.seq + 1);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].tcp.flags, f::RST);
+  EXPECT_EQ(out[0].tcp.seq, sa[0].tcp.seq + 1);  // seq = the ACK's ack
+  EXPECT_EQ(count(Counter::FreeBSD_listendrop), 1u);
+  EXPECT_EQ(count(Counter::FreeBSD_sc_aborted), 1u);
+  EXPECT_EQ(count(Counter::FreeBSD_sc_completed), 4u);
+  EXPECT_EQ(half_open(), 0u);  // the entry left the syncache
+  ASSERT_EQ(logs.size(), 1u);
+  EXPECT_EQ(logs[0],
+            "sonewconn: pcb (10.0.0.1:80 (proto 6)): Listen queue overflow: 4 already in queue "
+            "awaiting acceptance (1 occurrences)");
+  EXPECT_EQ(events.back().counter, Counter::FreeBSD_listendrop);
+  // The log line is rate limited to one a minute, with the count of the rest.
+  auto sb = syn(1006);
+  ack(1006, 1001, sb.at(0).tcp.seq + 1);
+  EXPECT_EQ(logs.size(), 1u);
+  EXPECT_EQ(count(Counter::FreeBSD_listendrop), 2u);
+  run_until(61s);
+  auto sc = syn(1007);
+  ack(1007, 1001, sc.at(0).tcp.seq + 1);
+  ASSERT_EQ(logs.size(), 2u);
+  EXPECT_NE(logs[1].find("4 already in queue awaiting acceptance (2 occurrences)"),
+            std::string::npos);
+}
+
+TEST_F(FreeBsd, L38_NoRstOnSockFailDropsAckAndALaterAckGetsRst) {
+  server.sysctls().freebsd_syncache_rst_on_sock_fail = 0;
+  listen("freebsd", 0);
+  handshake(1001);
+  auto sa = syn(1002);
+  ASSERT_EQ(sa.size(), 1u);
+  EXPECT_TRUE(ack(1002, 1001, sa[0].tcp.seq + 1).empty());  // silence
+  EXPECT_EQ(count(Counter::FreeBSD_listendrop), 1u);
+  EXPECT_EQ(half_open(), 0u);
+  now += 200ms;
+  auto out = ack(1002, 1001, sa[0].tcp.seq + 1);  // the client's next ACK: no entry now
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].tcp.flags, f::RST);
+  EXPECT_EQ(out[0].tcp.seq, sa[0].tcp.seq + 1);
+}
+
+TEST_F(FreeBsd, L39_SilentPeerSynAcksAtFreeBsdScheduleEntryGoneAt15_6s) {
+  trace_events();
+  listen("freebsd", 8);
+  auto first = syn(1001);
+  ASSERT_EQ(first.size(), 1u);
+  auto out = run_until(30s);
+  std::vector<Time> at;
+  for (const Sent& s : out) {
+    EXPECT_TRUE(s.is(f::SYN | f::ACK));
+    EXPECT_EQ(s.tcp.seq, first[0].tcp.seq);
+    at.push_back(s.at);
+  }
+  EXPECT_EQ(at, (std::vector<Time>{1000ms, 3200ms, 7400ms}));
+  EXPECT_EQ(half_open(), 0u);
+  EXPECT_EQ(events.back().decision, ListenDecision::expire);
+  EXPECT_EQ(events.back().time, 15600ms);
+  EXPECT_EQ(count(Counter::FreeBSD_sc_stale), 1u);
+  EXPECT_EQ(count(Counter::FreeBSD_sc_retransmitted), 3u);
+  // The formula behind it (syncache_timeout).
+  EXPECT_EQ(listen::FreeBsdModel::rexmt_after(1), 1000ms);
+  EXPECT_EQ(listen::FreeBsdModel::rexmt_after(2), 2200ms);
+  EXPECT_EQ(listen::FreeBsdModel::rexmt_after(4), 8200ms);
+  EXPECT_EQ(listen::FreeBsdModel::rexmt_after(20), 64s);  // TCPTV_REXMTMAX
+}
+
+TEST_F(FreeBsd, RexmtLimitOneGivesUpAfterOneRetransmission) {
+  server.sysctls().freebsd_syncache_rexmtlimit = 1;
+  listen("freebsd", 8);
+  ASSERT_EQ(syn(1001).size(), 1u);
+  auto out = run_until(30s);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].at, 1s);
+  EXPECT_EQ(count(Counter::FreeBSD_sc_stale), 1u);
+}
+
+TEST_F(FreeBsd, L40_SynsAreNeverDroppedForAFullAcceptQueue) {
+  listen("freebsd", 1);  // 3*1/2 = 1: two complete
+  handshake(1001);
+  handshake(1002);
+  for (uint16_t p = 2000; p < 2020; ++p) {
+    auto out = syn(p);
+    ASSERT_EQ(out.size(), 1u) << p;
+    EXPECT_TRUE(out[0].is(f::SYN | f::ACK));
+  }
+  EXPECT_EQ(half_open(), 20u);
+  EXPECT_EQ(count(Counter::FreeBSD_listendrop), 0u);
+  EXPECT_EQ(count(Counter::FreeBSD_sc_added), 22u);
+}
+
+TEST_F(FreeBsd, DuplicateSynResendsSynAckAndRestartsTheSchedule) {
+  listen("freebsd", 8);
+  auto first = syn(1001);
+  ASSERT_EQ(first.size(), 1u);
+  run_until(2s);  // one retransmission at 1 s; the next was due at 3.2 s
+  auto dup = syn(1001, 1000);
+  ASSERT_EQ(dup.size(), 1u);
+  EXPECT_EQ(dup[0].tcp.seq, first[0].tcp.seq);
+  EXPECT_EQ(count(Counter::FreeBSD_sc_dupsyn), 1u);
+  auto out = run_until(6s);
+  std::vector<Time> at;
+  for (const Sent& s : out) at.push_back(s.at);
+  EXPECT_EQ(at, (std::vector<Time>{3s, 5200ms}));  // 2 s + 1 s, then + 2.2 s
+}
+
+TEST_F(FreeBsd, RstAndSynAckToAnEntry) {
+  listen("freebsd", 8);
+  auto a = syn(1001);
+  peer.send(now, 1001, 80, f::RST, 1005, 0);  // in window, not at IRS+1: challenge ACK
+  auto out = drain(server);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].tcp.flags, f::ACK);
+  EXPECT_EQ(half_open(), 1u);
+  peer.send(now, 1001, 80, f::RST, 1001, 0);  // exactly IRS+1: entry gone
+  EXPECT_TRUE(drain(server).empty());
+  EXPECT_EQ(half_open(), 0u);
+  EXPECT_EQ(count(Counter::FreeBSD_sc_reset), 1u);
+  syn(1002);
+  peer.send(now, 1002, 80, f::SYN | f::ACK, 1000, 77);
+  out = drain(server);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].tcp.flags, f::RST);
+  EXPECT_EQ(count(Counter::FreeBSD_sc_badack), 1u);
+  EXPECT_EQ(half_open(), 0u);
+}
+
+TEST_F(FreeBsd, WrongAckFreesTheEntryAndGetsRst) {
+  listen("freebsd", 8);
+  auto sa = syn(1001);
+  auto out = ack(1001, 1001, sa.at(0).tcp.seq + 9);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].tcp.flags, f::RST);
+  EXPECT_EQ(out[0].tcp.seq, sa.at(0).tcp.seq + 9);
+  EXPECT_EQ(half_open(), 0u);  // unlike Linux, the entry is gone
+}
+
+// spec §4: a bucket overflow drops that bucket's oldest entry and switches to
+// cookies for a while; the dropped entry's ISS was a cookie, so it completes.
+TEST_F(FreeBsd, BucketOverflowDropsOldestPausesAndTheDroppedEntryCompletesByCookie) {
+  server.sysctls().freebsd_syncache_hashsize = 1;  // one bucket: every tuple collides
+  server.sysctls().freebsd_syncache_bucketlimit = 2;
+  listen("freebsd", 8);
+  auto a = syn(1001);
+  auto b = syn(1002);
+  auto c = syn(1003);  // bucket full: 1001's entry goes, the syncache pauses
+  ASSERT_EQ(c.size(), 1u);
+  EXPECT_EQ(half_open(), 2u);
+  EXPECT_EQ(count(Counter::FreeBSD_sc_bucketoverflow), 1u);
+  auto d = syn(1004);  // paused: a cookie, nothing stored
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(half_open(), 2u);
+  EXPECT_EQ(count(Counter::FreeBSD_sc_sendcookie), 4u);  // every ISS was a cookie
+  EXPECT_TRUE(ack(1001, 1001, a.at(0).tcp.seq + 1).empty());
+  EXPECT_TRUE(ack(1004, 1001, d.at(0).tcp.seq + 1).empty());
+  EXPECT_EQ(count(Counter::FreeBSD_sc_recvcookie), 2u);
+  EXPECT_EQ(accept_queue(), 2u);
+  // A forged ACK is no cookie: RST.
+  auto out = ack(1005, 1001, 0x12345678);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].tcp.flags, f::RST);
+}
+
+TEST_F(FreeBsd, CookieAckIsRefusedWithoutARecentOverflow) {
+  server.sysctls().freebsd_syncache_hashsize = 1;
+  server.sysctls().freebsd_syncache_bucketlimit = 1;
+  listen("freebsd", 8);
+  auto a = syn(1001);
+  syn(1002);  // 1001's entry dropped at 0 s
+  now = 16s;  // the bucket's overflow is more than 15 s old (the pause ended at 15 s)
+  auto out = ack(1001, 1001, a.at(0).tcp.seq + 1);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].tcp.flags, f::RST);
+  EXPECT_EQ(count(Counter::FreeBSD_sc_recvcookie), 0u);
+}
+
+TEST_F(FreeBsd, SyncookiesOnlyStoresNothingAndNeverRetransmits) {
+  server.sysctls().freebsd_syncookies_only = 1;
+  listen("freebsd", 8);
+  wire::TcpOptions o;
+  o.has_mss = true;
+  o.mss = 1300;  // → 1200
+  o.has_wscale = true;
+  o.wscale = 5;  // → 4
+  o.sack_permitted = true;
+  auto sa = syn(1001, 1000, o);
+  ASSERT_EQ(sa.size(), 1u);
+  EXPECT_EQ(half_open(), 0u);
+  EXPECT_EQ(count(Counter::FreeBSD_sc_sendcookie), 1u);
+  EXPECT_TRUE(run_until(20s).empty());  // never retransmitted
+}
+
+TEST_F(FreeBsd, CookieCompletionCarriesTableMss) {
+  server.sysctls().freebsd_syncookies_only = 1;
+  listen("freebsd", 8);
+  wire::TcpOptions o;
+  o.has_mss = true;
+  o.mss = 1300;
+  auto sa = syn(1001, 1000, o);
+  ASSERT_EQ(sa.size(), 1u);
+  EXPECT_TRUE(ack(1001, 1001, sa[0].tcp.seq + 1).empty());
+  EXPECT_EQ(count(Counter::FreeBSD_sc_recvcookie), 1u);
+  auto child = server.accept(lfd);
+  ASSERT_TRUE(child.ok());
+  EXPECT_EQ(*server.state(*child), TcpState::established);
+  ASSERT_NE(server.impl().connection_of(*child), nullptr);
+  EXPECT_EQ(server.impl().connection_of(*child)->mss(), 1200);  // 1300 rounded down
+}
+
+// ---------------------------------------------------------------- cookie codec
+
+struct FreeBsdCookies : ::testing::Test {
+  FreeBsdSyncookies c{std::array<uint8_t, 16>{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}};
+  FourTuple t{ep("10.0.0.1", 80), ep("10.0.0.9", 4000)};
+};
+
+TEST_F(FreeBsdCookies, RoundTripRestoresTheTableValues) {
+  FreeBsdCookieOptions o{1460, true, 7, true};
+  const uint32_t iss = c.generate(t, 5000, o, 17, 1s);
+  auto back = c.check(t, 5001, iss + 1, 17, 2s);
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(*back, o);
+  // Another tuple, IRS or bucket: not a cookie of ours.
+  EXPECT_FALSE(c.check(FourTuple{ep("10.0.0.1", 80), ep("10.0.0.9", 4001)}, 5001, iss + 1, 17, 2s));
+  EXPECT_FALSE(c.check(t, 5002, iss + 1, 17, 2s));
+  EXPECT_FALSE(c.check(t, 5001, iss + 1, 18, 2s));
+  EXPECT_FALSE(c.check(t, 5001, iss + 1 + 256, 17, 2s));
+}
+
+TEST_F(FreeBsdCookies, MssAndWscaleRoundDownToTheirTables) {
+  EXPECT_EQ(FreeBsdSyncookies::mss_index(100), 0u);  // below 216: still index 0
+  EXPECT_EQ(FreeBsdSyncookies::mss_index(536), 1u);
+  EXPECT_EQ(FreeBsdSyncookies::mss_index(1359), 2u);  // → 1200
+  EXPECT_EQ(FreeBsdSyncookies::mss_index(1460), 7u);
+  EXPECT_EQ(FreeBsdSyncookies::mss_index(9000), 7u);
+  EXPECT_EQ(FreeBsdSyncookies::wscale_index(0), 1u);
+  EXPECT_EQ(FreeBsdSyncookies::wscale_index(3), 3u);   // → 2
+  EXPECT_EQ(FreeBsdSyncookies::wscale_index(14), 7u);  // → 8
+  // Layout: mss in bits 5-7, wscale in 2-4, SACK bit 1, parity bit 0.
+  EXPECT_EQ(FreeBsdSyncookies::cookie_byte({1440, true, 6, true}, 1), (5 << 5) | (5 << 2) | 2 | 1);
+  EXPECT_EQ(FreeBsdSyncookies::cookie_byte({536, false, 9, false}, 0), 1 << 5);
+  auto back = c.check(t, 1, c.generate(t, 0, {1300, true, 5, false}, 0, 0s) + 1, 0, 0s);
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(back->mss, 1200);
+  EXPECT_EQ(back->wscale, 4);
+  EXPECT_FALSE(back->sack_ok);
+}
+
+TEST_F(FreeBsdCookies, SecretsRotateEvery15sSoACookieLives15To30s) {
+  const FreeBsdCookieOptions o{1460, false, 0, false};
+  const uint32_t iss = c.generate(t, 1, o, 3, 14s);  // rotation 0, even secret
+  EXPECT_EQ(FreeBsdSyncookies::current_parity(14s), 0u);
+  EXPECT_EQ(FreeBsdSyncookies::current_parity(15s), 1u);
+  EXPECT_TRUE(c.check(t, 2, iss + 1, 3, 29999ms));  // rotation 1: still in its slot
+  EXPECT_FALSE(c.check(t, 2, iss + 1, 3, 30s));     // rotation 2 replaced the even secret
+  const uint32_t later = c.generate(t, 1, o, 3, 15s);
+  EXPECT_NE(later, iss);  // a new secret, a new cookie
+  EXPECT_TRUE(c.check(t, 2, later + 1, 3, 44s));
+  EXPECT_FALSE(c.check(t, 2, later + 1, 3, 45s));
+}
+
+}  // namespace
+}  // namespace synq::test
