@@ -124,7 +124,10 @@ void LinuxModel::on_syn(PassiveOpener& po, Listener& l, const FourTuple& t,
   const uint8_t f = seg.h.flags;
   bool want_cookie = false;
   std::string_view log;
-  if (s.tcp_syncookies == 2 || syn_queue_full(q, s)) {
+  // A SYN that ended a TIME-WAIT comes with its ISN (tcp_conn_request's `isn`):
+  // it skips the cookie decision and the tcp_max_syn_backlog rule.
+  const std::optional<uint32_t> tw_isn = po.time_wait_isn();
+  if ((s.tcp_syncookies == 2 || syn_queue_full(q, s)) && !tw_isn) {
     log = flood_log(l, s);
     if (s.tcp_syncookies != 0) {
       c.inc(Counter::TcpExt_TCPReqQFullDoCookies);
@@ -146,7 +149,7 @@ void LinuxModel::on_syn(PassiveOpener& po, Listener& l, const FourTuple& t,
                       Counter::TcpExt_ListenOverflows, log);
     return;
   }
-  if (!want_cookie && s.tcp_syncookies == 0 &&
+  if (!want_cookie && !tw_isn && s.tcp_syncookies == 0 &&
       s.tcp_max_syn_backlog - static_cast<int>(q.syn_queue) < (s.tcp_max_syn_backlog >> 2)) {
     // spec §2 SYN step 3: cookies off and under a quarter of tcp_max_syn_backlog
     // left → drop the unproven peer (synq keeps no peer metrics: none is proven).
@@ -162,7 +165,8 @@ void LinuxModel::on_syn(PassiveOpener& po, Listener& l, const FourTuple& t,
     return;
   }
   // spec §2 SYN step 6: a request with a 1 s timer.
-  const uint32_t req = po.new_request(l, t, seg);
+  const uint32_t req =
+      tw_isn ? po.new_request_with_iss(l, t, seg, *tw_isn) : po.new_request(l, t, seg);
   ++young_;  // reqsk_queue_added
   po.arm_timer(req, po.now() + synack_timeout(0));
   po.trace(l, t, f, D::request, "SYN queued, SYN-ACK sent (§2 SYN step 6)");

@@ -34,6 +34,13 @@ void PassiveOpener::on_listener_segment(Listener& l, const FourTuple& t,
   l.model().on_listener_segment(*this, l, t, seg);
 }
 
+void PassiveOpener::on_time_wait_syn(Listener& l, const FourTuple& t, const wire::TcpSegment& seg,
+                                     uint32_t isn) {
+  time_wait_isn_ = isn;
+  l.model().on_listener_segment(*this, l, t, seg);
+  time_wait_isn_.reset();
+}
+
 void PassiveOpener::on_request_segment(Listener& l, uint32_t req, const wire::TcpSegment& seg) {
   l.model().on_request_segment(*this, l, req, seg);
 }

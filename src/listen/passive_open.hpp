@@ -63,6 +63,12 @@ class PassiveOpener {
   // ---- dispatch (from the Stack) to the listener's BacklogModel
   /// A segment for `t` that matched no connection and no request, to listener l.
   void on_listener_segment(Listener& l, const FourTuple& t, const wire::TcpSegment& seg);
+  /// A SYN that ended a TIME-WAIT on `t` (Linux TCP_TW_SYN), to listener l:
+  /// as on_listener_segment, with time_wait_isn() = `isn` during the call.
+  void on_time_wait_syn(Listener& l, const FourTuple& t, const wire::TcpSegment& seg, uint32_t isn);
+  /// During on_time_wait_syn: the ISN Linux gives the new connection
+  /// (tw_snd_nxt + 65535 + 2, never 0); otherwise nullopt.
+  std::optional<uint32_t> time_wait_isn() const { return time_wait_isn_; }
   /// A segment that matched request `req` of listener l.
   void on_request_segment(Listener& l, uint32_t req, const wire::TcpSegment& seg);
   /// The request's timer fired.
@@ -119,6 +125,7 @@ class PassiveOpener {
  private:
   ListenerHost& host_;
   RequestTable requests_;
+  std::optional<uint32_t> time_wait_isn_;
 };
 
 /// SYN-ACK timeout after `n` firings: min(1 s << n, 120 s) (TCP_TIMEOUT_INIT, TCP_RTO_MAX).

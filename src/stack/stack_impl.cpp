@@ -93,9 +93,21 @@ void StackImpl::tcp_input(const wire::IpPacket& ip) {
   const FourTuple t{{ip.dst, seg.h.dport}, {ip.src, seg.h.sport}};
 
   if (const uint32_t* slot = conn_table_.find(t)) {
-    // TODO(issue 3): a SYN to a TIME-WAIT connection may open a new one through
-    // the listener (Linux tcp_timewait_state_process TCP_TW_SYN); the engine handles it now.
-    conns_[*slot].conn->on_segment(now_, seg);
+    tcp::Connection& c = *conns_[*slot].conn;
+    if (c.state() == TcpState::time_wait && c.time_wait_accepts_syn(seg)) {
+      if (listen::Listener* l = listener_at(t.local)) {
+        // Linux tcp_timewait_state_process → TCP_TW_SYN: a SYN above rcv_nxt
+        // (or with a newer timestamp) ends the TIME-WAIT and opens a new
+        // connection through the listener, with ISN tw_snd_nxt + 65535 + 2.
+        uint32_t isn = c.info().snd_nxt + 65535 + 2;
+        if (isn == 0) isn = 1;
+        end_time_wait(*slot);
+        opener_.on_time_wait_syn(*l, t, seg, isn);
+        return;
+      }
+      // No listener: the TIME-WAIT answers it as any other segment (TCP_TW_ACK).
+    }
+    c.on_segment(now_, seg);
     return;
   }
   if (auto req = opener_.find_request(t)) {
@@ -247,6 +259,16 @@ void StackImpl::state_changed(tcp::Connection& c, TcpState /*from*/, TcpState to
     }
     if (s.fd < 0 && s.listener_fd < 0) schedule_free(slot);
   }
+}
+
+void StackImpl::end_time_wait(uint32_t slot) {
+  // inet_twsk_deschedule_put: the tuple is free at once for the new request.
+  ConnSlot& s = conns_[slot];
+  if (s.in_table) {
+    conn_table_.erase(s.conn->tuple());
+    s.in_table = false;
+  }
+  if (s.fd < 0 && s.listener_fd < 0) schedule_free(slot);
 }
 
 void StackImpl::schedule_free(uint32_t slot) {

@@ -188,6 +188,8 @@ class StackImpl final : public tcp::ConnectionHost, public listen::ListenerHost 
   // -- connections
   uint32_t new_conn(const FourTuple& t, const tcp::ConnectionOptions& opts, bool reuse);
   void schedule_free(uint32_t slot);
+  /// Ends a TIME-WAIT early (a SYN reopened its tuple): out of the table now, freed if orphaned.
+  void end_time_wait(uint32_t slot);
   void flush_deferred();
   void release_socket_conn(Socket& s);
   tcp::ConnectionOptions conn_options(const Socket& s) const;
