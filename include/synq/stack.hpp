@@ -127,6 +127,12 @@ class Stack {
   /// kernel sees it (negative → somaxconn on linux). The listener's backlog
   /// model is the stack's synq.listen_model unless set_listen_model() chose one.
   Errno listen(int fd, int backlog);
+  /// listen() as CPython's socket.listen([backlog]) calls it: the default is
+  /// min(SOMAXCONN, 128), with SOMAXCONN the C library's constant (4096 in
+  /// glibc's <bits/socket.h>, checked on glibc 2.36; 128 in older glibc), and a
+  /// negative backlog becomes 0 before the system call. So Python's
+  /// listen(-1) gets B = 0 where a C caller's listen(-1) gets somaxconn (spec §1).
+  Errno listen_python(int fd, std::optional<int> backlog = std::nullopt);
   /// Per-listener backlog model override ("linux", "bsd44", "freebsd", "xnu"), before listen().
   Errno set_listen_model(int fd, std::string_view model);
   /// Non-blocking accept: EAGAIN when the accept queue is empty.

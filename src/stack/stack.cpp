@@ -35,6 +35,14 @@ Errno Stack::bind(int fd, const Endpoint& local) {
 Errno Stack::listen(int fd, int backlog) {
   return impl_->listen(fd, backlog);
 }
+Errno Stack::listen_python(int fd, std::optional<int> backlog) {
+  // CPython Modules/socketmodule.c sock_listen: SOMAXCONN from the C library's
+  // headers (glibc: 4096), capped at 128 by default; "force a minimum value of 0".
+  constexpr int kLibcSomaxconn = 4096;
+  int b = backlog.value_or(std::min(kLibcSomaxconn, 128));
+  if (b < 0) b = 0;
+  return impl_->listen(fd, b);
+}
 Errno Stack::set_listen_model(int fd, std::string_view model) {
   return impl_->set_listen_model(fd, model);
 }

@@ -94,7 +94,11 @@ void StackImpl::tcp_input(const wire::IpPacket& ip) {
 
   if (const uint32_t* slot = conn_table_.find(t)) {
     tcp::Connection& c = *conns_[*slot].conn;
-    if (c.state() == TcpState::time_wait && c.time_wait_accepts_syn(seg)) {
+    // Only an orphan: Linux's TIME-WAIT is always a separate mini socket, but
+    // synq keeps the connection under its descriptor until close() (the
+    // engine then ignores such a SYN; the peer retries it).
+    const bool orphan = conns_[*slot].fd < 0 && conns_[*slot].listener_fd < 0;
+    if (orphan && c.state() == TcpState::time_wait && c.time_wait_accepts_syn(seg)) {
       if (listen::Listener* l = listener_at(t.local)) {
         // Linux tcp_timewait_state_process → TCP_TW_SYN: a SYN above rcv_nxt
         // (or with a newer timestamp) ends the TIME-WAIT and opens a new
@@ -264,11 +268,12 @@ void StackImpl::state_changed(tcp::Connection& c, TcpState /*from*/, TcpState to
 void StackImpl::end_time_wait(uint32_t slot) {
   // inet_twsk_deschedule_put: the tuple is free at once for the new request.
   ConnSlot& s = conns_[slot];
+  SYNQ_DCHECK(s.fd < 0 && s.listener_fd < 0);
   if (s.in_table) {
     conn_table_.erase(s.conn->tuple());
     s.in_table = false;
   }
-  if (s.fd < 0 && s.listener_fd < 0) schedule_free(slot);
+  schedule_free(slot);
 }
 
 void StackImpl::schedule_free(uint32_t slot) {

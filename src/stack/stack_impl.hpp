@@ -188,7 +188,7 @@ class StackImpl final : public tcp::ConnectionHost, public listen::ListenerHost 
   // -- connections
   uint32_t new_conn(const FourTuple& t, const tcp::ConnectionOptions& opts, bool reuse);
   void schedule_free(uint32_t slot);
-  /// Ends a TIME-WAIT early (a SYN reopened its tuple): out of the table now, freed if orphaned.
+  /// Ends an orphan TIME-WAIT early (a SYN reopened its tuple): out of the table now, then freed.
   void end_time_wait(uint32_t slot);
   void flush_deferred();
   void release_socket_conn(Socket& s);

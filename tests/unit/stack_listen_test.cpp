@@ -122,8 +122,11 @@ TEST_F(Listener, L03_NegativeBacklogBecomesSomaxconnAndPythonStyleZeroStaysZero)
   listen(-1);
   EXPECT_EQ(listener_info().send_q, 4096u);
   // Python turns a negative backlog into 0 before the system call.
-  ASSERT_EQ(server.listen(lfd, 0), Errno::ok);
+  ASSERT_EQ(server.listen_python(lfd, -1), Errno::ok);
   EXPECT_EQ(listener_info().send_q, 0u);
+  // Its default: min(SOMAXCONN, 128) = 128.
+  ASSERT_EQ(server.listen_python(lfd), Errno::ok);
+  EXPECT_EQ(listener_info().send_q, 128u);
 }
 
 TEST_F(Listener, L04_RelistenChangesOnlyBacklogAndKeepsChildren) {
