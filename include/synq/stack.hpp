@@ -95,6 +95,13 @@ struct SocketInfo {
   std::string model;    // listener's backlog model name, else empty
 };
 
+/// A listener's queue lengths, read in O(1) (Stack::listener_queues).
+struct ListenerQueues {
+  uint32_t syn_queue = 0;     // half-open requests (SYN-RECV)
+  uint32_t accept_queue = 0;  // established children not yet accepted
+  uint32_t backlog = 0;       // B after listen()'s clamp
+};
+
 class StackImpl;
 
 class Stack {
@@ -168,6 +175,8 @@ class Stack {
   const std::vector<IpAddr>& addresses() const;
   /// Every socket, request and TIME-WAIT entry, like `ss -tan`.
   std::vector<SocketInfo> sockets() const;
+  /// O(1) queue lengths of listener `fd` (EBADF, or EINVAL if it does not listen).
+  Result<ListenerQueues> listener_queues(int fd) const;
   /// Receives one event per listener decision (include/synq/trace.hpp); empty: off.
   void set_listen_trace(ListenTrace trace);
 

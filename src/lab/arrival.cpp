@@ -1,4 +1,6 @@
 #include <charconv>
+#include <fstream>
+#include <sstream>
 
 #include <fmt/format.h>
 
@@ -21,16 +23,20 @@ bool split(const std::string& text, std::string& kind, double& value, bool& has_
 }  // namespace
 
 std::optional<Arrival> Arrival::parse(const std::string& text, std::string* error) {
+  if (text.rfind("trace:", 0) == 0 && text.size() > 6) {
+    Arrival a{Kind::trace, 0, text.substr(6)};
+    return a;
+  }
   std::string kind;
   double v = 0;
   bool has = false;
   const bool number_ok = split(text, kind, v, has);
-  if (kind == "burst" && !has) return Arrival{Kind::burst, 0};
+  if (kind == "burst" && !has) return Arrival{Kind::burst, 0, {}};
   if ((kind == "every" || kind == "poisson") && has && number_ok && v > 0)
-    return Arrival{kind == "every" ? Kind::every : Kind::poisson, v};
+    return Arrival{kind == "every" ? Kind::every : Kind::poisson, v, {}};
   if (error)
-    *error =
-        fmt::format("expected burst, every:SECONDS or poisson:PER_SECOND (> 0), got '{}'", text);
+    *error = fmt::format(
+        "expected burst, every:SECONDS, poisson:PER_SECOND (> 0) or trace:FILE, got '{}'", text);
   return std::nullopt;
 }
 
@@ -42,6 +48,8 @@ std::string Arrival::to_string() const {
       return fmt::format("every:{}", param);
     case Kind::poisson:
       return fmt::format("poisson:{}", param);
+    case Kind::trace:
+      return "trace:" + trace_path;
   }
   return "?";
 }
@@ -68,6 +76,66 @@ std::string AcceptPolicy::to_string() const {
       return fmt::format("rate:{}", param);
   }
   return "?";
+}
+
+std::optional<ServiceTime> ServiceTime::parse(const std::string& text, std::string* error) {
+  std::string kind;
+  double v = 0;
+  bool has = false;
+  auto colon2 = text.find(':', text.find(':') == std::string::npos ? 0 : text.find(':') + 1);
+  if (text.rfind("uniform:", 0) == 0 && colon2 != std::string::npos) {
+    double lo = 0, hi = 0;
+    bool lo_ok = split("u:" + text.substr(8, colon2 - 8), kind, lo, has);
+    bool hi_ok = split("u:" + text.substr(colon2 + 1), kind, hi, has);
+    if (lo_ok && hi_ok && lo >= 0 && hi >= lo) return ServiceTime{Kind::uniform, lo, hi};
+  } else {
+    const bool number_ok = split(text, kind, v, has);
+    if (kind == "fixed" && has && number_ok && v >= 0) return ServiceTime{Kind::fixed, v, 0};
+    if (kind == "exp" && has && number_ok && v > 0) return ServiceTime{Kind::exponential, v, 0};
+  }
+  if (error)
+    *error = fmt::format("expected fixed:SECONDS, exp:MEAN_SECONDS or uniform:LOW:HIGH, got '{}'",
+                         text);
+  return std::nullopt;
+}
+
+std::string ServiceTime::to_string() const {
+  switch (kind) {
+    case Kind::fixed:
+      return fmt::format("fixed:{}", a);
+    case Kind::exponential:
+      return fmt::format("exp:{}", a);
+    case Kind::uniform:
+      return fmt::format("uniform:{}:{}", a, b);
+  }
+  return "?";
+}
+
+std::optional<std::vector<double>> load_arrival_trace(const std::string& path, std::string* error) {
+  std::ifstream f(path);
+  if (!f) {
+    if (error) *error = fmt::format("{}: cannot open the arrival trace", path);
+    return std::nullopt;
+  }
+  std::vector<double> times;
+  std::string line;
+  for (int n = 1; std::getline(f, line); ++n) {
+    if (auto hash = line.find('#'); hash != std::string::npos) line.resize(hash);
+    std::istringstream in(line);
+    double t = 0;
+    if (!(in >> t)) {
+      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+      if (error) *error = fmt::format("{}:{}: expected a time in seconds, got '{}'", path, n, line);
+      return std::nullopt;
+    }
+    if (t < 0 || (!times.empty() && t < times.back())) {
+      if (error)
+        *error = fmt::format("{}:{}: expected times >= 0 in increasing order, got {}", path, n, t);
+      return std::nullopt;
+    }
+    times.push_back(t);
+  }
+  return times;
 }
 
 }  // namespace synq::lab

@@ -1,5 +1,7 @@
 #include "lab/builtin.hpp"
 
+#include "listen/backlog_model.hpp"
+
 namespace synq::lab {
 
 namespace {
@@ -27,7 +29,7 @@ Scenario seeds(const std::string& model) {
   s.model = model;
   s.backlog = 2;
   s.clients = 6;
-  s.arrival = {Arrival::Kind::every, 0.25};
+  s.arrival = {Arrival::Kind::every, 0.25, {}};
   s.client_start_s = {0, 0.25, 0.5, 0.5, 0.5, 8};
   s.accept = {AcceptPolicy::Kind::at, 70};
   s.accept_once_at = {5};
@@ -42,7 +44,7 @@ Scenario no_accept_overflow() {
   s.description = "listen(fd, 4), a server that never accepts, 12 clients: what is left waiting";
   s.backlog = 4;
   s.clients = 12;
-  s.arrival = {Arrival::Kind::every, 0.1};
+  s.arrival = {Arrival::Kind::every, 0.1, {}};
   s.accept = {AcceptPolicy::Kind::never, 0};
   s.duration_s = 140;
   return s;
@@ -54,10 +56,48 @@ Scenario steady_rate() {
   s.description = "Poisson arrivals at 200/s against an accept loop of 150/s and listen(fd, 128)";
   s.backlog = 128;
   s.clients = 2000;
-  s.arrival = {Arrival::Kind::poisson, 200};
+  s.arrival = {Arrival::Kind::poisson, 200, {}};
   s.accept = {AcceptPolicy::Kind::rate, 150};
   s.duration_s = 30;
   return s;
+}
+
+// M/M/c/K: Poisson arrivals, c workers with exponential service, clients that
+// give up instead of retrying — a pure loss system (docs/lab.md, the theory test).
+Scenario workers_loss() {
+  Scenario s;
+  s.name = "workers";
+  s.description = "Poisson 300/s, 4 workers with exp(10 ms) service, listen(fd, 4): M/M/4/9";
+  s.backlog = 4;
+  s.clients = 6000;
+  s.arrival = {Arrival::Kind::poisson, 300, {}};
+  s.workers = 4;
+  s.service = {ServiceTime::Kind::exponential, 0.010, 0};
+  s.latency_ms = 0.05;
+  s.connect_timeout_s = 0.5;
+  s.duration_s = 21;
+  return s;
+}
+
+Scenario syn_flood(bool cookies) {
+  Scenario s;
+  s.name = "synflood";
+  s.variant = cookies ? "cookies" : "nocookies";
+  s.description = cookies ? "a SYN flood of 2000/s from 256 spoofed sources, tcp_syncookies=1"
+                          : "the same flood with tcp_syncookies=0";
+  s.backlog = 128;
+  s.clients = 200;
+  s.arrival = {Arrival::Kind::every, 0.05, {}};
+  s.accept = {AcceptPolicy::Kind::rate, 1000};
+  s.attacker = {2000, 256, 1, 6};
+  s.duration_s = 12;
+  s.server_sysctls = {{"net.ipv4.tcp_max_syn_backlog", "256"},
+                      {"net.ipv4.tcp_syncookies", cookies ? "1" : "0"}};
+  return s;
+}
+
+bool model_exists(const char* name) {
+  return listen::make_backlog_model(name) != nullptr;
 }
 
 }  // namespace
@@ -66,14 +106,21 @@ const std::vector<BuiltinScenario>& builtin_scenarios() {
   static const std::vector<BuiltinScenario> all = {
       {"seeds",
        "the backlog story: accept-queue overflow, ignored third ACK, linux vs bsd44",
-       // bsd44 joins when its BacklogModel lands (issue 3).
-       {seeds("linux")}},
+       // The same workload on 4.4BSD side by side, when that model is built in.
+       model_exists("bsd44") ? std::vector<Scenario>{seeds("linux"), seeds("bsd44")}
+                             : std::vector<Scenario>{seeds("linux")}},
       {"no-accept",
        "a server that never calls accept(): B+1 children, the rest retry and time out",
        {no_accept_overflow()}},
       {"steady",
        "arrivals faster than the accept loop: the queue fills and SYNs drop",
        {steady_rate()}},
+      {"workers",
+       "4 workers, exponential service, Poisson arrivals: blocking as M/M/c/K predicts",
+       {workers_loss()}},
+      {"synflood",
+       "a spoofed SYN flood: the SYN queue fills; cookies keep real clients in",
+       {syn_flood(true), syn_flood(false)}},
   };
   return all;
 }

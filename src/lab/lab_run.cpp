@@ -1,13 +1,18 @@
-#include "lab/lab_run.hpp"
-
+// The lab runner: one Scenario in the simulator. Per event it does O(1) work
+// plus the sockets the event touched: a tap marks the client or served
+// connection a delivered packet is for, the hooks look at those only, and the
+// queues are read with Stack::listener_queues. Only timer events on the
+// client host (SYN retries giving up, data timeouts) need a walk over the
+// clients still in progress, and that walk runs at most once per millisecond.
 #include <algorithm>
 #include <cmath>
+#include <memory>
 
 #include <fmt/format.h>
 
-#include <nlohmann/json.hpp>
-
 #include "drivers/sim/sim_network.hpp"
+#include "lab/attacker.hpp"
+#include "lab/lab_run.hpp"
 #include "synq/stack.hpp"
 #include "synq/trace.hpp"
 #include "wire/wire.hpp"
@@ -33,15 +38,23 @@ std::string_view outcome_name(Outcome o) {
 namespace {
 
 constexpr uint16_t kServerPort = 80;
-const IpAddr kServerAddr = IpAddr::v4(10, 0, 0, 1);
-const IpAddr kClientAddr = IpAddr::v4(10, 0, 0, 2);
+constexpr uint32_t kServerAddr = 0x0a000001;      // 10.0.0.1
+constexpr uint32_t kFirstClientAddr = 0x0a000002;  // 10.0.0.2, .3, ...
+constexpr uint32_t kSpoofBase = 0xc6120000;        // 198.18.0.0/15 (RFC 2544 benchmarking)
+constexpr uint32_t kClientsPerAddress = 20000;     // well inside the ephemeral range
+constexpr uint32_t kNone = UINT32_MAX;
+constexpr Duration kScanGap = std::chrono::milliseconds(1);
 
 // One client's socket and progress; `r` is what the result reports.
 struct Client {
   ClientResult r;
   int fd = -1;
+  uint32_t addr = 0;       // index of its source address
+  uint32_t active_at = kNone;  // position in Runner::active_
   bool connected = false;  // the client saw the handshake complete
   bool done = false;       // outcome decided and socket closed
+  bool dirty = false;      // a packet arrived for it since the last look
+  bool decided = false;    // the listener has made a decision about it
   uint32_t sent = 0;
   uint32_t received = 0;
 };
@@ -49,9 +62,12 @@ struct Client {
 // A connection the server application accepted.
 struct Served {
   int fd = -1;
+  uint32_t key = kNone;  // its slot in served_of_
   uint32_t received = 0;
   uint32_t sent = 0;
+  bool respond = false;  // respond once the request is in (no workers, or service over)
   bool closed = false;
+  bool dirty = false;
 };
 
 bool apply_sysctls(Sysctls& s, const std::vector<std::pair<std::string, std::string>>& sets,
@@ -68,48 +84,24 @@ class Runner {
   LabResult run() {
     LabResult res;
     res.scenario = s_;
-    StackConfig server_cfg{.addresses = {kServerAddr}, .seed = 1, .name = "server"};
-    StackConfig client_cfg{.addresses = {kClientAddr}, .seed = 2, .name = "client"};
-    if (!apply_sysctls(server_cfg.sysctls, s_.server_sysctls, &res.error) ||
-        !apply_sysctls(client_cfg.sysctls, s_.client_sysctls, &res.error))
-      return res;
-    server_ = net_.add_host(server_cfg);
-    client_ = net_.add_host(client_cfg);
-    const auto latency = from_seconds(s_.latency_ms / 1000.0);
-    net_.connect(client_, server_, sim::LinkParams{.latency = latency});
-    if (!o_.pcap_path.empty() && !net_.capture_all(o_.pcap_path, &res.error)) return res;
-    if (o_.record_timeline) net_.set_tap([this](const sim::TapRecord& t) { on_tap(t); });
-
-    Stack& srv = net_.stack(server_);
-    srv.set_listen_trace([this](const ListenEvent& e) { on_decision(e); });
-    listener_ = *srv.socket(SockType::stream);
-    srv.bind(listener_, {kServerAddr, kServerPort});
-    if (s_.model != srv.sysctls().listen_model) {
-      if (Errno e = srv.set_listen_model(listener_, s_.model); e != Errno::ok) {
-        res.error =
-            fmt::format("listener model '{}' is not available: {}", s_.model, errno_name(e));
-        return res;
-      }
-    }
-    if (Errno e = srv.listen(listener_, s_.backlog); e != Errno::ok) {
-      res.error = fmt::format("listen({}) failed: {}", s_.backlog, errno_name(e));
-      return res;
-    }
-    note(TimelineEntry::Kind::server,
-         fmt::format("server listens on {} with listen(fd, {}), model {}",
-                     Endpoint{kServerAddr, kServerPort}.to_string(), s_.backlog, s_.model));
-    schedule_clients();
-    schedule_accepts();
-    net_.on_event(server_, [this](sim::HostId) { serve(); });
-    net_.on_event(client_, [this](sim::HostId) { poll_clients(); });
-
+    if (!setup(res)) return res;
     const Time end = from_seconds(s_.duration_s);
-    net_.run_until(end);
+    if (o_.progress) {
+      for (int i = 1; i <= 100; ++i) {
+        net_.run_until(from_seconds(s_.duration_s * i / 100.0));
+        o_.progress(i / 100.0);
+      }
+    } else {
+      net_.run_until(end);
+    }
+    flush_queue_bin();
     snapshot("end of run");
     net_.close_captures();
 
+    Stack& srv = net_.stack(server_);
     res.server = srv.counters();
     res.client = net_.stack(client_).counters();
+    res.clients.reserve(clients_.size());
     for (auto& c : clients_) res.clients.push_back(c.r);
     res.queues = std::move(queues_);
     res.timeline = std::move(timeline_);
@@ -117,55 +109,215 @@ class Runner {
     res.max_syn_queue = max_syn_;
     res.max_accept_queue = max_acc_;
     res.accepted = accepted_;
+    if (auto q = srv.listener_queues(listener_); q.ok()) res.backlog_clamped = q->backlog;
+    res.drops = std::move(drops_);
+    res.attacker_syns = attacker_ ? attacker_->sent() : 0;
+    res.events = net_.events_processed();
+    res.story = find_story(res);
     return res;
   }
 
  private:
-  double now_s() const { return to_seconds(net_.now()); }
+  bool setup(LabResult& res) {
+    if (s_.arrival.kind == Arrival::Kind::trace) {
+      auto times = load_arrival_trace(s_.arrival.trace_path, &res.error);
+      if (!times) return false;
+      s_.client_start_s = std::move(*times);
+      s_.clients = static_cast<int>(s_.client_start_s.size());
+    }
+    const uint32_t n = static_cast<uint32_t>(std::max(0, s_.clients));
+    const uint32_t addrs = std::max(1u, (n + kClientsPerAddress - 1) / kClientsPerAddress);
+    StackConfig server_cfg{.addresses = {IpAddr::v4(kServerAddr)}, .seed = 1, .name = "server"};
+    StackConfig client_cfg{.addresses = {}, .seed = 2, .name = "client"};
+    for (uint32_t i = 0; i < addrs; ++i)
+      client_cfg.addresses.push_back(IpAddr::v4(kFirstClientAddr + i));
+    if (!apply_sysctls(server_cfg.sysctls, s_.server_sysctls, &res.error) ||
+        !apply_sysctls(client_cfg.sysctls, s_.client_sysctls, &res.error))
+      return false;
+    server_ = net_.add_host(server_cfg);
+    client_ = net_.add_host(client_cfg);
+    sim::LinkParams link{.latency = from_seconds(s_.latency_ms / 1000.0),
+                         .jitter = from_seconds(s_.jitter_ms / 1000.0),
+                         .loss = s_.loss,
+                         .bandwidth_bps = s_.bandwidth_bps};
+    net_.connect(client_, server_, link);
+    if (s_.attacker.rate > 0) {
+      std::vector<IpAddr> spoofed;
+      for (uint32_t i = 0; i < std::max(1u, s_.attacker.sources); ++i)
+        spoofed.push_back(IpAddr::v4(kSpoofBase + 1 + i));
+      const Time stop =
+          s_.attacker.stop_s < 0 ? kNever : from_seconds(s_.attacker.stop_s);
+      auto node = std::make_unique<SynFloodNode>(
+          spoofed, Endpoint{IpAddr::v4(kServerAddr), kServerPort}, s_.attacker.rate,
+          from_seconds(s_.attacker.start_s), stop);
+      attacker_ = node.get();
+      attacker_host_ = net_.add_node(std::move(node), spoofed, "attacker");
+      net_.connect(attacker_host_, server_, link);
+    }
+    if (!o_.pcap_path.empty() && !net_.capture_all(o_.pcap_path, &res.error)) return false;
+    client_of_.assign(static_cast<size_t>(addrs) << 16, kNone);
+    served_of_.assign(static_cast<size_t>(addrs) << 16, kNone);
+    net_.set_tap([this](const sim::TapRecord& t) { on_tap(t); });
 
-  void note(TimelineEntry::Kind k, std::string text) {
-    if (!o_.record_timeline) return;
-    timeline_.push_back({now_s(), k, std::move(text), {}, false});
+    const double bins = 200;
+    drops_.bin_s = std::max(s_.duration_s / bins, 1e-3);
+    queue_res_ = o_.queue_resolution_s >= 0 ? o_.queue_resolution_s
+                 : n > 5000                 ? s_.duration_s / 4000
+                                            : 0;
+
+    Stack& srv = net_.stack(server_);
+    srv.set_listen_trace([this](const ListenEvent& e) { on_decision(e); });
+    listener_ = *srv.socket(SockType::stream);
+    srv.bind(listener_, {IpAddr::v4(kServerAddr), kServerPort});
+    if (s_.model != srv.sysctls().listen_model) {
+      if (Errno e = srv.set_listen_model(listener_, s_.model); e != Errno::ok) {
+        res.error =
+            fmt::format("listener model '{}' is not available: {}", s_.model, errno_name(e));
+        return false;
+      }
+    }
+    if (Errno e = srv.listen(listener_, s_.backlog); e != Errno::ok) {
+      res.error = fmt::format("listen({}) failed: {}", s_.backlog, errno_name(e));
+      return false;
+    }
+    note(TimelineEntry::Kind::server,
+         fmt::format("server listens on {} with listen(fd, {}), model {}",
+                     Endpoint{IpAddr::v4(kServerAddr), kServerPort}.to_string(), s_.backlog,
+                     s_.model));
+    clients_.resize(n);
+    schedule_clients();
+    schedule_accepts();
+    workers_idle_ = static_cast<uint32_t>(std::max(0, s_.workers));
+    net_.on_event(server_, [this](sim::HostId) { serve(); });
+    net_.on_event(client_, [this](sim::HostId) { on_client_event(); });
+    return true;
   }
 
+  double now_s() const { return to_seconds(net_.now()); }
+
+  void note(TimelineEntry::Kind k, std::string text, int client = -1) {
+    if (!o_.record_timeline) return;
+    TimelineEntry e;
+    e.t = now_s();
+    e.kind = k;
+    e.text = std::move(text);
+    e.client = client;
+    timeline_.push_back(std::move(e));
+  }
+
+  // Index in client_of_/served_of_ for a client address and port, or kNone.
+  uint32_t key_of(const IpAddr& a, uint16_t port) const {
+    if (!a.is_v4()) return kNone;
+    const uint32_t idx = a.v4_host_order() - kFirstClientAddr;
+    if (a.v4_host_order() < kFirstClientAddr || (static_cast<size_t>(idx) << 16) >= client_of_.size())
+      return kNone;
+    return idx << 16 | port;
+  }
+
+  // Addresses and ports straight from the IPv4/TCP headers: the tap runs for
+  // every packet, so no full parse unless the timeline wants a line.
   void on_tap(const sim::TapRecord& t) {
-    if (t.event != sim::TapEvent::transmit && t.event != sim::TapEvent::lost &&
-        t.event != sim::TapEvent::queue_drop)
+    const auto p = t.packet;
+    if (p.size() < 40 || (p[0] >> 4) != 4 || p[9] != 6) return;
+    const size_t ihl = static_cast<size_t>(p[0] & 0x0f) * 4;
+    if (p.size() < ihl + 20) return;
+    const auto addr_at = [&](size_t o) {
+      return IpAddr::v4(p[o], p[o + 1], p[o + 2], p[o + 3]);
+    };
+    const auto port_at = [&](size_t o) { return static_cast<uint16_t>(p[o] << 8 | p[o + 1]); };
+    const bool from_client = t.from == client_;
+    const uint32_t key = from_client ? key_of(addr_at(12), port_at(ihl))
+                                     : key_of(addr_at(16), port_at(ihl + 2));
+    if (t.event == sim::TapEvent::deliver) {
+      if (key == kNone) return;
+      if (t.to == client_) {
+        const uint32_t c = client_of_[key];
+        if (c != kNone && !clients_[c].dirty && !clients_[c].done) {
+          clients_[c].dirty = true;
+          dirty_clients_.push_back(c);
+        }
+        delivered_to_client_ = true;
+      } else if (t.to == server_) {
+        const uint32_t sv = served_of_[key];
+        if (sv != kNone && !served_[sv].dirty) {
+          served_[sv].dirty = true;
+          dirty_served_.push_back(sv);
+        }
+      }
       return;
-    if (packet_lines_ >= o_.timeline_limit) return;
+    }
+    if (!o_.record_timeline || packet_lines_ >= o_.timeline_limit) return;
+    if (attacker_ && (t.from == attacker_host_ || t.to == attacker_host_)) return;  // a flood would drown the story
     auto ip = wire::parse_ip(t.packet);
-    if (!ip.ok() || ip.value().protocol != wire::ip_proto::TCP) return;
+    if (!ip.ok()) return;
     auto seg = wire::parse_tcp(ip.value(), false);
     if (!seg.ok()) return;
     ++packet_lines_;
-    timeline_.push_back({to_seconds(t.time), TimelineEntry::Kind::packet,
-                         wire::format_tcp(ip.value(), seg.value()),
-                         t.from == client_ ? "client>server" : "server>client",
-                         t.event != sim::TapEvent::transmit});
+    TimelineEntry e;
+    e.t = to_seconds(t.time);
+    e.kind = TimelineEntry::Kind::packet;
+    e.text = wire::format_tcp(ip.value(), seg.value());
+    e.direction = from_client ? "client>server" : "server>client";
+    e.lost = t.event != sim::TapEvent::transmit;
+    e.sport = seg.value().h.sport;
+    e.dport = seg.value().h.dport;
+    e.flags = seg.value().h.flags;
+    e.seq = seg.value().h.seq;
+    e.ack = seg.value().h.ack;
+    e.len = static_cast<uint32_t>(seg.value().payload.size());
+    e.client = key == kNone ? -1 : static_cast<int>(client_of_[key]);
+    timeline_.push_back(std::move(e));
   }
 
   void on_decision(const ListenEvent& e) {
+    const uint32_t key = key_of(e.tuple.remote.addr, e.tuple.remote.port);
+    const int client = key == kNone || client_of_[key] == kNone ? -1 : int(client_of_[key]);
+    const bool syn = (e.tcp_flags & wire::tcp_flags::SYN) && !(e.tcp_flags & wire::tcp_flags::ACK);
+    if (client >= 0) {
+      Client& c = clients_[static_cast<size_t>(client)];
+      if (e.decision == ListenDecision::drop && syn) {
+        ++c.r.syn_drops;
+        if (!c.decided) c.r.first_syn_dropped = true;
+      }
+      c.decided = true;
+    }
+    const double t = to_seconds(e.time);
+    if (e.decision == ListenDecision::drop) {
+      std::string reason(e.reason);
+      if (e.counter) reason += fmt::format(" [{}]", counter_info(*e.counter).name);
+      auto& bins = drops_.by_reason[reason];
+      const size_t bin = static_cast<size_t>(t / drops_.bin_s);
+      if (bins.size() <= bin) bins.resize(bin + 1, 0);
+      ++bins[bin];
+    }
+    if (decisions_.size() >= o_.decision_limit) return;
     Decision d;
-    d.t = to_seconds(e.time);
+    d.t = t;
     d.peer = e.tuple.remote.to_string();
     d.decision = std::string(listen_decision_name(e.decision));
     if (e.counter) d.counter = std::string(counter_info(*e.counter).name);
     d.reason = std::string(e.reason);
     d.tcp_flags = e.tcp_flags;
-    if (o_.record_timeline) {
-      timeline_.push_back({d.t,
-                           TimelineEntry::Kind::decision,
-                           fmt::format("listener: {} for {}: {}{}", d.decision, d.peer, d.reason,
-                                       d.counter.empty() ? "" : " [" + d.counter + "]"),
-                           {},
-                           false});
+    d.client = client;
+    if (auto q = net_.stack(server_).listener_queues(listener_); q.ok()) {
+      d.syn_queue = q->syn_queue;
+      d.accept_queue = q->accept_queue;
+    }
+    if (o_.record_timeline && (client >= 0 || decision_lines_++ < 50)) {
+      TimelineEntry te;
+      te.t = d.t;
+      te.kind = TimelineEntry::Kind::decision;
+      te.text = fmt::format("listener: {} for {}: {}{}", d.decision, d.peer, d.reason,
+                            d.counter.empty() ? "" : " [" + d.counter + "]");
+      te.client = client;
+      timeline_.push_back(std::move(te));
     }
     decisions_.push_back(std::move(d));
   }
 
+  // ------------------------------------------------------------ clients
   void schedule_clients() {
     double t = 0;
-    clients_.resize(static_cast<size_t>(std::max(0, s_.clients)));
     for (size_t i = 0; i < clients_.size(); ++i) {
       if (s_.arrival.kind == Arrival::Kind::every && i > 0) t += s_.arrival.param;
       if (s_.arrival.kind == Arrival::Kind::poisson) {
@@ -173,6 +325,12 @@ class Runner {
         t += -std::log1p(-net_.rng().uniform01()) / s_.arrival.param;
       }
       const double at = i < s_.client_start_s.size() ? s_.client_start_s[i] : t;
+      if (at > s_.duration_s) {
+        clients_[i].r.id = static_cast<int>(i);
+        clients_[i].r.start_s = at;
+        clients_[i].done = true;  // never starts within the run: stays pending
+        continue;
+      }
       net_.at(client_, from_seconds(at), [this, i] { start_client(i); });
     }
   }
@@ -182,31 +340,94 @@ class Runner {
     Client& c = clients_[i];
     c.r.id = static_cast<int>(i);
     c.r.start_s = now_s();
+    c.addr = static_cast<uint32_t>(i / kClientsPerAddress);
     c.fd = *st.socket(SockType::stream);
-    Errno e = st.connect(c.fd, {kServerAddr, kServerPort});
-    if (auto name = st.getsockname(c.fd); name.ok()) c.r.port = name->port;
-    active_.push_back(i);
+    // One source address is enough below kClientsPerAddress clients; beyond,
+    // spread them so ephemeral ports never run out.
+    if (client_of_.size() > (1u << 16))
+      st.bind(c.fd, {IpAddr::v4(kFirstClientAddr + c.addr), 0});
+    Errno e = st.connect(c.fd, {IpAddr::v4(kServerAddr), kServerPort});
+    if (auto name = st.getsockname(c.fd); name.ok()) {
+      c.r.port = name->port;
+      client_of_[c.addr << 16 | c.r.port] = static_cast<uint32_t>(i);
+    }
+    c.active_at = static_cast<uint32_t>(active_.size());
+    active_.push_back(static_cast<uint32_t>(i));
     note(TimelineEntry::Kind::client,
-         fmt::format("client {} (port {}) calls connect(): {}", i, c.r.port, errno_name(e)));
+         fmt::format("client {} (port {}) calls connect(): {}", i, c.r.port, errno_name(e)),
+         static_cast<int>(i));
+    if (s_.connect_timeout_s > 0)
+      net_.at(client_, from_seconds(c.r.start_s + s_.connect_timeout_s), [this, i] {
+        Client& cl = clients_[i];
+        if (cl.done || cl.connected) return;
+        step_client(net_.stack(client_), cl);  // it may have just completed
+        if (cl.done || cl.connected) return;
+        note(TimelineEntry::Kind::client,
+             fmt::format("client {} (port {}) gives up: no connection after {} s", cl.r.id,
+                         cl.r.port, s_.connect_timeout_s),
+             cl.r.id);
+        finish(cl, Outcome::timed_out, Errno::etimedout);
+      });
   }
 
   void finish(Client& c, Outcome o, Errno e) {
     c.r.outcome = o;
     c.r.error = e;
     c.r.end_s = now_s();
-    c.done = true;
-    net_.stack(client_).close(c.fd);
+    retire(c);
   }
 
-  void poll_clients() {
-    Stack& st = net_.stack(client_);
-    size_t keep = 0;
-    for (size_t k = 0; k < active_.size(); ++k) {
-      Client& c = clients_[active_[k]];
-      step_client(st, c);
-      if (!c.done) active_[keep++] = active_[k];
+  void retire(Client& c) {
+    c.done = true;
+    net_.stack(client_).close(c.fd);
+    // Swap-remove from the in-progress list.
+    const uint32_t pos = c.active_at;
+    if (pos != kNone) {
+      const uint32_t last = active_.back();
+      active_[pos] = last;
+      clients_[last].active_at = pos;
+      active_.pop_back();
+      c.active_at = kNone;
     }
-    active_.resize(keep);
+  }
+
+  void on_client_event() {
+    Stack& st = net_.stack(client_);
+    for (size_t k = 0; k < dirty_clients_.size(); ++k) {
+      Client& c = clients_[dirty_clients_[k]];
+      c.dirty = false;
+      if (!c.done) step_client(st, c);
+    }
+    dirty_clients_.clear();
+    // No packet: a timer or a callback. Timers can fail a connect() or a
+    // connection without a packet, so look at everyone in progress — at
+    // most once per kScanGap, the next look already scheduled otherwise.
+    if (!delivered_to_client_) request_scan();
+    delivered_to_client_ = false;
+  }
+
+  void request_scan() {
+    const Time now = net_.now();
+    if (now - last_scan_ >= kScanGap) {
+      scan_clients();
+      return;
+    }
+    if (scan_scheduled_) return;
+    scan_scheduled_ = true;
+    net_.at(client_, last_scan_ + kScanGap, [this] {
+      scan_scheduled_ = false;
+      scan_clients();
+    });
+  }
+
+  void scan_clients() {
+    last_scan_ = net_.now();
+    Stack& st = net_.stack(client_);
+    // step_client may retire clients (swap-remove): walk backwards.
+    for (size_t k = active_.size(); k-- > 0;) {
+      if (k >= active_.size()) continue;
+      step_client(st, clients_[active_[k]]);
+    }
   }
 
   void step_client(Stack& st, Client& c) {
@@ -218,11 +439,11 @@ class Runner {
       const Errno e = so_error.ok() ? static_cast<Errno>(*so_error) : Errno::ok;
       Outcome o = !c.connected ? (e == Errno::etimedout ? Outcome::timed_out : Outcome::refused)
                                : (e == Errno::etimedout ? Outcome::timed_out : Outcome::reset);
-      if (c.connected) c.r.outcome = Outcome::established;
       note(TimelineEntry::Kind::client,
            fmt::format("client {} (port {}): {}", c.r.id, c.r.port,
                        c.connected ? fmt::format("connection fails with {}", errno_name(e))
-                                   : fmt::format("connect() fails with {}", errno_name(e))));
+                                   : fmt::format("connect() fails with {}", errno_name(e))),
+           c.r.id);
       finish(c, o, e);
       return;
     }
@@ -232,42 +453,41 @@ class Runner {
       c.r.connect_time_s = now_s() - c.r.start_s;
       note(TimelineEntry::Kind::client,
            fmt::format("client {} (port {}) is ESTABLISHED after {:.3f} s", c.r.id, c.r.port,
-                       c.r.connect_time_s));
+                       c.r.connect_time_s),
+           c.r.id);
     }
     if (!c.connected) return;
     if (c.sent < s_.request_bytes) {
-      std::vector<uint8_t> buf(s_.request_bytes - c.sent, 'q');
-      if (auto n = st.send(c.fd, buf); n.ok()) c.sent += static_cast<uint32_t>(*n);
+      scratch_.assign(s_.request_bytes - c.sent, 'q');
+      if (auto n = st.send(c.fd, scratch_); n.ok()) c.sent += static_cast<uint32_t>(*n);
     }
-    uint8_t buf[4096];
+    bool eof = false;
     while (true) {
-      auto n = st.recv(c.fd, buf);
-      if (!n.ok() || *n == 0) break;
+      auto n = st.recv(c.fd, buf_);
+      if (!n.ok()) break;
+      if (*n == 0) {
+        eof = true;
+        break;
+      }
       c.received += static_cast<uint32_t>(*n);
     }
-    if (s_.response_bytes > 0 && c.received >= s_.response_bytes) {
-      c.done = true;
+    if ((s_.response_bytes > 0 && c.received >= s_.response_bytes) ||
+        (s_.response_bytes == 0 && eof)) {
       c.r.end_s = now_s();
-      st.close(c.fd);
+      retire(c);
     }
   }
 
+  // ------------------------------------------------------------ server
   void schedule_accepts() {
     for (double t : s_.accept_once_at) {
       net_.at(server_, from_seconds(t), [this] {
-        Stack& st = net_.stack(server_);
-        Endpoint peer;
         snapshot("before a single accept()");
-        if (auto fd = st.accept(listener_, &peer); fd.ok()) {
-          ++accepted_;
-          served_.push_back({*fd, 0, 0, false});
-          note(TimelineEntry::Kind::server,
-               fmt::format("server calls accept() once: {}", peer.to_string()));
-        } else {
+        if (accept_one("server calls accept() once: {}") == kNone)
           note(TimelineEntry::Kind::server, "server calls accept() once: nothing queued");
-        }
       });
     }
+    if (s_.workers > 0) return;
     if (s_.accept.kind == AcceptPolicy::Kind::at) {
       net_.at(server_, from_seconds(s_.accept.param), [this] {
         accepting_ = true;
@@ -288,49 +508,118 @@ class Runner {
     });
   }
 
+  // accept() once; returns the served index or kNone.
+  uint32_t accept_one(const char* note_format) {
+    Stack& st = net_.stack(server_);
+    Endpoint peer;
+    auto fd = st.accept(listener_, &peer);
+    if (!fd.ok()) return kNone;
+    ++accepted_;
+    const uint32_t key = key_of(peer.addr, peer.port);
+    const auto idx = static_cast<uint32_t>(served_.size());
+    served_.push_back({*fd, key, 0, 0, false, false, false});
+    if (key != kNone) {
+      served_of_[key] = idx;
+      if (const uint32_t c = client_of_[key]; c != kNone) clients_[c].r.accepted = true;
+    }
+    note(TimelineEntry::Kind::server, fmt::format(fmt::runtime(note_format), peer.to_string()),
+         key == kNone ? -1 : static_cast<int>(client_of_[key]));
+    return idx;
+  }
+
+  double service_time() {
+    const ServiceTime& sv = s_.service;
+    switch (sv.kind) {
+      case ServiceTime::Kind::fixed:
+        return sv.a;
+      case ServiceTime::Kind::exponential:
+        return -std::log1p(-net_.rng().uniform01()) * sv.a;
+      case ServiceTime::Kind::uniform:
+        return sv.a + (sv.b - sv.a) * net_.rng().uniform01();
+    }
+    return 0;
+  }
+
   void serve() {
     Stack& st = net_.stack(server_);
-    while (accepting_ || accept_tokens_ > 0) {
-      Endpoint peer;
-      auto fd = st.accept(listener_, &peer);
-      if (!fd.ok()) break;
+    while (workers_idle_ > 0) {
+      const uint32_t idx = accept_one("a worker accept()s {}");
+      if (idx == kNone) break;
+      --workers_idle_;
+      net_.at(server_, net_.now() + from_seconds(service_time()), [this, idx] {
+        ++workers_idle_;  // the worker is free: serve() runs after this callback
+        served_[idx].respond = true;
+        mark_served(idx);
+      });
+    }
+    while (s_.workers == 0 && (accepting_ || accept_tokens_ > 0)) {
+      const uint32_t idx = accept_one("server accept() returns {}");
+      if (idx == kNone) break;
       if (accept_tokens_ > 0) --accept_tokens_;
-      ++accepted_;
-      served_.push_back({*fd, 0, 0, false});
-      note(TimelineEntry::Kind::server,
-           fmt::format("server accept() returns {}", peer.to_string()));
+      served_[idx].respond = true;
+      mark_served(idx);
     }
-    uint8_t buf[4096];
-    for (auto& c : served_) {
-      if (c.closed) continue;
-      while (true) {
-        auto n = st.recv(c.fd, buf);
-        if (!n.ok() || *n == 0) break;
-        c.received += static_cast<uint32_t>(*n);
-      }
-      if (c.received >= s_.request_bytes && c.sent < s_.response_bytes) {
-        std::vector<uint8_t> out(s_.response_bytes - c.sent, 'r');
-        if (auto n = st.send(c.fd, out); n.ok()) c.sent += static_cast<uint32_t>(*n);
-      }
-      if (c.received >= s_.request_bytes && c.sent >= s_.response_bytes) {
-        st.close(c.fd);
-        c.closed = true;
-      }
+    for (size_t k = 0; k < dirty_served_.size(); ++k) {
+      Served& c = served_[dirty_served_[k]];
+      c.dirty = false;
+      if (!c.closed) step_served(st, c);
     }
+    dirty_served_.clear();
     sample_queues();
   }
 
-  void sample_queues() {
-    uint32_t syn = 0, acc = 0;
-    for (const auto& i : net_.stack(server_).sockets()) {
-      if (i.state == TcpState::listen && i.fd == listener_) acc = i.recv_q;
-      if (i.state == TcpState::syn_received && i.fd < 0) ++syn;
+  void mark_served(uint32_t idx) {
+    if (served_[idx].dirty) return;
+    served_[idx].dirty = true;
+    dirty_served_.push_back(idx);
+  }
+
+  void step_served(Stack& st, Served& c) {
+    while (true) {
+      auto n = st.recv(c.fd, buf_);
+      if (!n.ok() || *n == 0) break;
+      c.received += static_cast<uint32_t>(*n);
     }
+    if (!c.respond || c.received < s_.request_bytes) return;
+    if (c.sent < s_.response_bytes) {
+      scratch_.assign(s_.response_bytes - c.sent, 'r');
+      if (auto n = st.send(c.fd, scratch_); n.ok()) c.sent += static_cast<uint32_t>(*n);
+    }
+    if (c.sent >= s_.response_bytes) {
+      st.close(c.fd);
+      c.closed = true;
+      if (c.key != kNone && served_of_[c.key] == static_cast<uint32_t>(&c - served_.data()))
+        served_of_[c.key] = kNone;
+    }
+  }
+
+  void sample_queues() {
+    auto q = net_.stack(server_).listener_queues(listener_);
+    if (!q.ok()) return;
+    const uint32_t syn = q->syn_queue, acc = q->accept_queue;
     max_syn_ = std::max(max_syn_, syn);
     max_acc_ = std::max(max_acc_, acc);
+    if (queue_res_ > 0) {
+      const auto bin = static_cast<int64_t>(now_s() / queue_res_);
+      if (bin != cur_bin_) {
+        flush_queue_bin();
+        cur_bin_ = bin;
+        bin_syn_ = syn;
+        bin_acc_ = acc;
+      } else {
+        bin_syn_ = std::max(bin_syn_, syn);
+        bin_acc_ = std::max(bin_acc_, acc);
+      }
+      return;
+    }
     if (!queues_.empty() && queues_.back().syn_queue == syn && queues_.back().accept_queue == acc)
       return;
     queues_.push_back({now_s(), syn, acc});
+  }
+
+  void flush_queue_bin() {
+    if (queue_res_ <= 0 || cur_bin_ < 0) return;
+    queues_.push_back({static_cast<double>(cur_bin_) * queue_res_, bin_syn_, bin_acc_});
   }
 
   void snapshot(const std::string& why) {
@@ -338,8 +627,13 @@ class Runner {
     std::string text = fmt::format("ss -lnt on the server ({}):\n", why);
     text += fmt::format("  {:<13}{:>7}{:>7}  {:<22}{:<22}{}\n", "State", "Recv-Q", "Send-Q",
                         "Local", "Peer", "Model");
+    size_t lines = 0;
     for (const auto& i : net_.stack(server_).sockets()) {
       if (i.type != SockType::stream) continue;
+      if (++lines > 40) {
+        text += "  ...\n";
+        break;
+      }
       text += fmt::format("  {:<13}{:>7}{:>7}  {:<22}{:<22}{}\n", tcp_state_name(i.state), i.recv_q,
                           i.send_q, i.local.to_string(),
                           i.state == TcpState::listen ? "*:*" : i.remote.to_string(), i.model);
@@ -350,27 +644,36 @@ class Runner {
   Scenario s_;
   RunOptions o_;
   sim::SimNetwork net_;
-  sim::HostId server_ = 0, client_ = 0;
+  sim::HostId server_ = 0, client_ = 0, attacker_host_ = UINT32_MAX;
+  SynFloodNode* attacker_ = nullptr;
   int listener_ = -1;
   std::vector<Client> clients_;
-  std::vector<size_t> active_;
+  std::vector<uint32_t> client_of_;  // (address index << 16 | port) -> client
+  std::vector<uint32_t> served_of_;  // the same key -> served connection
+  std::vector<uint32_t> active_;     // clients in progress
+  std::vector<uint32_t> dirty_clients_;
+  std::vector<uint32_t> dirty_served_;
+  bool delivered_to_client_ = false;
+  Time last_scan_{-kScanGap};
+  bool scan_scheduled_ = false;
   std::vector<Served> served_;
+  uint32_t workers_idle_ = 0;
   bool accepting_ = false;
   uint64_t accept_tokens_ = 0;
   uint64_t accepted_ = 0;
   std::vector<QueueSample> queues_;
+  double queue_res_ = 0;
+  int64_t cur_bin_ = -1;
+  uint32_t bin_syn_ = 0, bin_acc_ = 0;
   std::vector<TimelineEntry> timeline_;
   std::vector<Decision> decisions_;
+  DropSeries drops_;
   size_t packet_lines_ = 0;
+  size_t decision_lines_ = 0;
   uint32_t max_syn_ = 0, max_acc_ = 0;
+  std::vector<uint8_t> scratch_;
+  uint8_t buf_[4096];
 };
-
-double percentile(std::vector<double> v, double p) {
-  if (v.empty()) return NAN;
-  std::sort(v.begin(), v.end());
-  const size_t i = static_cast<size_t>(std::ceil(p * static_cast<double>(v.size()))) - 1;
-  return v[std::min(i, v.size() - 1)];
-}
 
 }  // namespace
 
@@ -378,91 +681,11 @@ LabResult run(const Scenario& s, const RunOptions& opts) {
   return Runner(s, opts).run();
 }
 
-std::string summary_text(const LabResult& r) {
-  std::string out;
-  const auto& s = r.scenario;
-  out += fmt::format("scenario {}: model {}, listen(fd, {}), {} clients ({}), accept {}, {} s\n",
-                     s.name, s.model, s.backlog, s.clients, s.arrival.to_string(),
-                     s.accept.to_string(), s.duration_s);
-  if (!r.error.empty()) return out + "error: " + r.error + "\n";
-  size_t counts[5] = {};
-  std::vector<double> times;
-  for (const auto& c : r.clients) {
-    ++counts[static_cast<size_t>(c.outcome)];
-    if (c.connect_time_s >= 0) times.push_back(c.connect_time_s);
-  }
-  out += "client outcomes:";
-  for (size_t i = 0; i < 5; ++i)
-    out += fmt::format(" {} {}", outcome_name(static_cast<Outcome>(i)), counts[i]);
-  out += "\n";
-  if (!times.empty())
-    out += fmt::format("connect time: p50 {:.3f} s, p90 {:.3f} s, p99 {:.3f} s, max {:.3f} s\n",
-                       percentile(times, 0.5), percentile(times, 0.9), percentile(times, 0.99),
-                       percentile(times, 1.0));
-  out += fmt::format("queue high-water marks: SYN queue {}, accept queue {}; accepted {}\n",
-                     r.max_syn_queue, r.max_accept_queue, r.accepted);
-  out += "server counters (non-zero):\n";
-  out += r.server.to_table();
-  return out;
-}
-
-std::string to_json(const LabResult& r) {
-  using nlohmann::ordered_json;
-  const auto& s = r.scenario;
-  ordered_json j;
-  j["scenario"] = s.name;
-  j["model"] = s.model;
-  j["settings"] = {{"backlog", s.backlog},
-                   {"clients", s.clients},
-                   {"arrival", s.arrival.to_string()},
-                   {"accept", s.accept.to_string()},
-                   {"duration_s", s.duration_s},
-                   {"seed", s.seed},
-                   {"latency_ms", s.latency_ms},
-                   {"request_bytes", s.request_bytes},
-                   {"response_bytes", s.response_bytes}};
-  ordered_json sets = ordered_json::object();
-  for (const auto& [k, v] : s.server_sysctls) sets[k] = v;
-  j["settings"]["server_sysctls"] = sets;
-  if (!r.error.empty()) j["error"] = r.error;
-  j["counters"] = ordered_json::parse(r.server.to_flat_json());
-  j["client_counters"] = ordered_json::parse(r.client.to_flat_json());
-  ordered_json clients = ordered_json::array();
-  for (const auto& c : r.clients) {
-    ordered_json o = {{"id", c.id},
-                      {"port", c.port},
-                      {"start_s", c.start_s},
-                      {"outcome", outcome_name(c.outcome)}};
-    o["connect_time_s"] = c.connect_time_s >= 0 ? ordered_json(c.connect_time_s) : ordered_json();
-    o["end_s"] = c.end_s >= 0 ? ordered_json(c.end_s) : ordered_json();
-    if (c.error != Errno::ok) o["error"] = errno_name(c.error);
-    clients.push_back(std::move(o));
-  }
-  j["clients"] = std::move(clients);
-  ordered_json queues = ordered_json::array();
-  for (const auto& q : r.queues)
-    queues.push_back({{"t", q.t}, {"syn_queue", q.syn_queue}, {"accept_queue", q.accept_queue}});
-  j["queues"] = std::move(queues);
-  j["high_water"] = {{"syn_queue", r.max_syn_queue}, {"accept_queue", r.max_accept_queue}};
-  ordered_json tl = ordered_json::array();
-  static constexpr const char* kKinds[] = {"packet", "client", "server", "snapshot", "decision"};
-  for (const auto& e : r.timeline) {
-    ordered_json o = {{"t", e.t}, {"kind", kKinds[static_cast<size_t>(e.kind)]}, {"text", e.text}};
-    if (!e.direction.empty()) o["direction"] = e.direction;
-    if (e.lost) o["lost"] = true;
-    tl.push_back(std::move(o));
-  }
-  j["timeline"] = std::move(tl);
-  ordered_json decisions = ordered_json::array();
-  for (const auto& d : r.decisions) {
-    ordered_json o = {{"t", d.t}, {"peer", d.peer}, {"decision", d.decision}};
-    o["counter"] = d.counter.empty() ? ordered_json() : ordered_json(d.counter);
-    o["reason"] = d.reason;
-    o["tcp_flags"] = d.tcp_flags;
-    decisions.push_back(std::move(o));
-  }
-  j["decisions"] = std::move(decisions);
-  return j.dump(2);
+double percentile(std::vector<double> v, double p) {
+  if (v.empty()) return NAN;
+  std::sort(v.begin(), v.end());
+  const size_t i = static_cast<size_t>(std::ceil(p * static_cast<double>(v.size())));
+  return v[std::min(i == 0 ? 0 : i - 1, v.size() - 1)];
 }
 
 }  // namespace synq::lab

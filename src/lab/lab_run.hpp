@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -24,6 +26,8 @@ struct ClientResult {
   double end_s = -1;           // when the outcome was decided; -1 if pending
   Errno error = Errno::ok;     // SO_ERROR for refused/reset/timed_out
   bool accepted = false;       // the server application accepted it
+  uint32_t syn_drops = 0;      // listener decisions that dropped one of its SYNs
+  bool first_syn_dropped = false;  // the very first decision on it was a SYN drop
 };
 
 struct QueueSample {
@@ -38,6 +42,11 @@ struct TimelineEntry {
   std::string text;       // tcpdump-like line, or plain words
   std::string direction;  // packets: "client>server" / "server>client"; empty otherwise
   bool lost = false;      // packets: dropped by the link
+  // packets only: the TCP header, for tools that read the JSON
+  uint16_t sport = 0, dport = 0;
+  uint8_t flags = 0;
+  uint32_t seq = 0, ack = 0, len = 0;
+  int client = -1;  // the client this line belongs to (-1: none, e.g. the attacker)
 };
 
 /// One listener decision (the server's decision trace, include/synq/trace.hpp).
@@ -49,6 +58,24 @@ struct Decision {
   std::string counter;  // Linux counter name, or empty
   std::string reason;
   uint8_t tcp_flags = 0;
+  int client = -1;  // the client it concerns (-1: an attacker's spoofed source)
+  // the listener's queues right after the decision
+  uint32_t syn_queue = 0, accept_queue = 0;
+};
+
+/// A moment of the story in plain words, found from the decisions and packets
+/// (story.cpp): "third_ack_ignored", "duplicate_ack", ...
+struct StoryEvent {
+  double t = 0;
+  std::string kind;
+  int client = -1;
+  std::string text;
+};
+
+/// Drops per reason, counted in time bins (the report's "drops over time").
+struct DropSeries {
+  double bin_s = 1;
+  std::map<std::string, std::vector<uint32_t>> by_reason;  // reason -> count per bin
 };
 
 struct LabResult {
@@ -62,13 +89,24 @@ struct LabResult {
   uint32_t max_syn_queue = 0;
   uint32_t max_accept_queue = 0;
   uint64_t accepted = 0;
+  uint32_t backlog_clamped = 0;  // B as the model clamped it
+  std::vector<StoryEvent> story;
+  DropSeries drops;
+  uint64_t attacker_syns = 0;
+  uint64_t events = 0;  // simulator events processed
   std::string error;  // set if the scenario could not run (bad sysctl, bad model)
 };
 
 struct RunOptions {
   std::string pcap_path;         // empty: no pcap
-  bool record_timeline = true;   // packet lines (costly for huge runs)
+  bool record_timeline = true;   // packet lines and notes (costly for huge runs)
   size_t timeline_limit = 2000;  // stop recording packet lines after this many
+  size_t decision_limit = 20000;  // stop keeping decisions after this many (counts go on)
+  /// Queue samples: 0 records every change; otherwise at most one (the
+  /// maximum) per interval. Negative: chosen from the run's size.
+  double queue_resolution_s = -1;
+  /// Called now and then with the fraction of virtual time done (0..1).
+  std::function<void(double)> progress;
 };
 
 LabResult run(const Scenario& s, const RunOptions& opts = {});
@@ -77,5 +115,11 @@ LabResult run(const Scenario& s, const RunOptions& opts = {});
 std::string summary_text(const LabResult& r);
 /// Everything, machine-readable (see docs/lab.md).
 std::string to_json(const LabResult& r);
+
+/// The story events of a finished run (story.cpp); run() fills LabResult::story with it.
+std::vector<StoryEvent> find_story(const LabResult& r);
+
+/// Percentile p (0..1) of v by the nearest-rank method; NaN if v is empty.
+double percentile(std::vector<double> v, double p);
 
 }  // namespace synq::lab

@@ -119,6 +119,9 @@ const std::vector<IpAddr>& Stack::addresses() const {
 std::vector<SocketInfo> Stack::sockets() const {
   return impl_->sockets();
 }
+Result<ListenerQueues> Stack::listener_queues(int fd) const {
+  return impl_->listener_queues(fd);
+}
 void Stack::set_listen_trace(ListenTrace trace) {
   impl_->set_listen_trace(std::move(trace));
 }

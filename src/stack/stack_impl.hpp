@@ -66,6 +66,7 @@ class StackImpl final : public tcp::ConnectionHost, public listen::ListenerHost 
   const std::string& name() const { return config_.name; }
   const std::vector<IpAddr>& addresses() const { return config_.addresses; }
   std::vector<SocketInfo> sockets() const;
+  Result<ListenerQueues> listener_queues(int fd) const;  // listener_stats.cpp
   void set_listen_trace(ListenTrace t) { listen_trace_ = std::move(t); }
 
   /// The connection behind a descriptor, for tests and tools (null if none).
