@@ -8,4 +8,5 @@ class App;
 namespace synq::cli {
 void add_lab_command(CLI::App& app);
 void add_sysctl_command(CLI::App& app);
+void add_script_command(CLI::App& app);
 }  // namespace synq::cli

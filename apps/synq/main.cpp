@@ -9,6 +9,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   synq::cli::add_lab_command(app);
   synq::cli::add_sysctl_command(app);
+  synq::cli::add_script_command(app);
   CLI11_PARSE(app, argc, argv);
   return 0;
 }

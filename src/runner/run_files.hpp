@@ -1,0 +1,35 @@
+// `synq script`: runs script files against one target and prints, per script,
+// PASS or FAIL (with the first mismatch), then "N passed, N failed".
+// On the linux target each script runs in a child process inside its own new
+// network namespace, which disappears with the child whatever happens.
+#pragma once
+
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace synq::runner {
+
+struct ScriptFilesOptions {
+  std::string target = "synq";  // synq | linux
+  std::string model = "linux";  // synq target: synq.listen_model
+  /// Header options that override the scripts' ("tolerance_usecs=20000", "strict").
+  std::vector<std::string> header_options;
+  bool verbose = false;  // also print notes under passing scripts
+};
+
+/// A script's expected-to-differ marker, `//! expect-differ <target>: <reason>`.
+struct DifferMarker {
+  std::string target;
+  std::string reason;
+  unsigned line = 0;
+};
+/// The markers in a script's text, or an error for a malformed one.
+std::vector<DifferMarker> find_differ_markers(const std::string& text, std::string* error);
+
+/// Runs every file; returns how many failed. Output as described above.
+int run_script_files(const std::vector<std::string>& files, const ScriptFilesOptions& options,
+                     std::ostream& out);
+
+}  // namespace synq::runner

@@ -1,0 +1,183 @@
+#include "runner/synq_target.hpp"
+
+#include <poll.h>
+
+#include <algorithm>
+#include <vector>
+
+namespace synq::runner {
+
+namespace {
+
+std::optional<SockOpt> stack_option(Opt o) {
+  switch (o) {
+    case Opt::so_reuseaddr: return SockOpt::so_reuseaddr;
+    case Opt::so_rcvbuf: return SockOpt::so_rcvbuf;
+    case Opt::so_sndbuf: return SockOpt::so_sndbuf;
+    case Opt::so_error: return SockOpt::so_error;
+    case Opt::so_type: return SockOpt::so_type;
+    case Opt::so_acceptconn: return SockOpt::so_acceptconn;
+    case Opt::tcp_nodelay: return SockOpt::tcp_nodelay;
+    case Opt::tcp_maxseg: return SockOpt::tcp_maxseg;
+    case Opt::tcp_syncnt: return SockOpt::tcp_syncnt;
+    case Opt::tcp_defer_accept: return SockOpt::tcp_defer_accept;
+    case Opt::so_linger: return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+CallOutcome from(Errno e) {
+  return e == Errno::ok ? CallOutcome::ok() : CallOutcome::error(static_cast<int>(e));
+}
+template <class T>
+CallOutcome from(const Result<T>& r) {
+  if (!r.ok()) return CallOutcome::error(static_cast<int>(r.error()));
+  return CallOutcome::ok(static_cast<int64_t>(r.value()));
+}
+
+StackConfig stack_config(const SynqTargetConfig& c) {
+  StackConfig sc;
+  sc.addresses = {c.local};
+  sc.seed = c.seed;
+  sc.name = "synq";
+  sc.sysctls.listen_model = c.model;
+  return sc;
+}
+
+}  // namespace
+
+SynqTarget::SynqTarget(const SynqTargetConfig& config) : stack_(stack_config(config)) {}
+
+void SynqTarget::drain() {
+  stack_.drain_output([this](std::span<const uint8_t> p) {
+    out_.push_back(OutPacket{now_, std::vector<uint8_t>(p.begin(), p.end())});
+  });
+}
+
+std::optional<OutPacket> SynqTarget::wait_packet(Duration until) {
+  drain();
+  if (out_.empty()) {
+    // One timer step at a time, so the runner can retry blocked calls
+    // between timers that send nothing (an expiring request, a failed connect).
+    const Time next = stack_.next_deadline();
+    if (next <= until) {
+      now_ = std::max(now_, next);
+      stack_.advance(now_);
+      drain();
+    } else if (until > now_) {
+      now_ = until;
+      stack_.advance(now_);
+      drain();
+    }
+  }
+  if (out_.empty()) return std::nullopt;
+  OutPacket p = std::move(out_.front());
+  out_.pop_front();
+  return p;
+}
+
+std::string SynqTarget::inject(std::span<const uint8_t> ip_packet) {
+  stack_.input(now_, ip_packet);
+  drain();
+  return {};
+}
+
+CallOutcome SynqTarget::call(const Call& c) {
+  CallOutcome o;
+  switch (c.kind) {
+    case Call::Kind::socket:
+      o = from(stack_.socket(c.value == 1 ? SockType::stream : SockType::dgram));
+      break;
+    case Call::Kind::bind: o = from(stack_.bind(c.fd, c.endpoint)); break;
+    case Call::Kind::listen: o = from(stack_.listen(c.fd, static_cast<int>(c.value))); break;
+    case Call::Kind::accept: o = from(stack_.accept(c.fd)); break;
+    case Call::Kind::connect: {
+      Errno e = stack_.connect(c.fd, c.endpoint);
+      o = e == Errno::ok ? CallOutcome::ok() : CallOutcome::error(static_cast<int>(e));
+      break;
+    }
+    case Call::Kind::read: {
+      std::vector<uint8_t> buf(static_cast<size_t>(c.value));
+      o = from(stack_.recv(c.fd, buf));
+      break;
+    }
+    case Call::Kind::write: {
+      std::vector<uint8_t> buf(static_cast<size_t>(c.value), 0);
+      o = from(stack_.send(c.fd, buf));
+      break;
+    }
+    case Call::Kind::close: o = from(stack_.close(c.fd)); break;
+    case Call::Kind::shutdown:
+      if (c.value < 0 || c.value > 2) {
+        o = CallOutcome::error(static_cast<int>(Errno::einval));
+        break;
+      }
+      o = from(stack_.shutdown(c.fd, static_cast<ShutdownHow>(c.value)));
+      break;
+    case Call::Kind::setsockopt:
+      if (c.opt == Opt::so_linger) {
+        o = from(stack_.set_linger(c.fd, Linger{c.linger_on, static_cast<int>(c.value)}));
+      } else if (auto so = stack_option(c.opt)) {
+        o = from(stack_.setsockopt(c.fd, *so, static_cast<int>(c.value)));
+      } else {
+        o = CallOutcome::error(static_cast<int>(Errno::enoprotoopt));
+      }
+      break;
+    case Call::Kind::getsockopt:
+      if (c.opt == Opt::so_linger) {
+        auto l = stack_.get_linger(c.fd);
+        if (!l.ok()) {
+          o = CallOutcome::error(static_cast<int>(l.error()));
+        } else {
+          o = CallOutcome::ok();
+          o.out = l->seconds;
+          o.out2 = l->on ? 1 : 0;
+        }
+      } else if (auto so = stack_option(c.opt)) {
+        auto v = stack_.getsockopt(c.fd, *so);
+        if (!v.ok()) {
+          o = CallOutcome::error(static_cast<int>(v.error()));
+        } else {
+          o = CallOutcome::ok();
+          o.out = *v;
+        }
+      } else {
+        o = CallOutcome::error(static_cast<int>(Errno::enoprotoopt));
+      }
+      break;
+    case Call::Kind::readiness: {
+      auto r = stack_.poll(c.fd);
+      if (!r.ok()) return CallOutcome::error(static_cast<int>(r.error()));
+      int64_t bits = 0;
+      if (*r & kReadable) bits |= POLLIN;
+      if (*r & kWritable) bits |= POLLOUT;
+      if (*r & kError) bits |= POLLERR;
+      if (*r & kHangup) bits |= POLLHUP;
+      if (*r & kRdHangup) bits |= POLLRDHUP;
+      return CallOutcome::ok(bits);
+    }
+    case Call::Kind::fionread: {
+      auto r = stack_.readable_bytes(c.fd);
+      if (!r.ok()) return CallOutcome::error(static_cast<int>(r.error()));
+      o = CallOutcome::ok();
+      o.out = static_cast<int64_t>(*r);
+      break;
+    }
+  }
+  drain();  // connect sends a SYN, close a FIN or RST...
+  return o;
+}
+
+std::string SynqTarget::set_sysctl(std::string_view name, std::string_view value) {
+  std::string err;
+  if (!stack_.sysctls().set(name, value, &err)) return err.empty() ? "unknown knob" : err;
+  return {};
+}
+
+std::string SynqTarget::run_shell(const std::string&) {
+  // synq has no shell: a script's non-sysctl commands (packetdrill's
+  // defaults.sh and the like) configure a host, not synq.
+  return "skipped on the synq target";
+}
+
+}  // namespace synq::runner
