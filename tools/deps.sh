@@ -9,7 +9,11 @@ PACKAGES=(
   libcli11-dev libfmt-dev nlohmann-json3-dev libtomlplusplus-dev
   libpcap-dev libsodium-dev libmnl-dev
   tshark iproute2 python3
+  chromium  # headless: the lab report test loads the page and takes a screenshot
 )
+# The lab report's charts come from npm (Vega-Lite); any Node with npm will do.
+# Debian's nodejs has no npm of its own, so ask for both only when npm is missing.
+command -v npm >/dev/null 2>&1 || PACKAGES+=(nodejs npm)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
