@@ -94,7 +94,9 @@ std::vector<std::string> StackImpl::invariant_violations(bool timers_current) co
       } else {
         const listen::Request& r = requests.at(e.index);
         if (r.in_use && r.generation == e.generation && r.deadline == e.deadline) {
-          if (e.index >= request_timed.size()) request_timed.resize(e.index + 1, 0);
+          // Grow geometrically: one resize per doubling, not per index.
+          if (e.index >= request_timed.size())
+            request_timed.resize(std::max<size_t>(e.index + 1, 2 * request_timed.size()), 0);
           request_timed[e.index] = 1;
         }
       }
@@ -103,7 +105,7 @@ std::vector<std::string> StackImpl::invariant_violations(bool timers_current) co
   }
 
   // ---- listeners (L1–L3) and requests (T1–T3 for requests)
-  std::vector<char> request_seen;  // by request index
+  std::vector<char> request_seen(request_timed.size(), 0);  // by request index
   std::vector<int> queued_on(conns_.size(), -1);
   size_t listener_sockets = 0;
   size_t requests_on_lists = 0;
@@ -130,7 +132,8 @@ std::vector<std::string> StackImpl::invariant_violations(bool timers_current) co
         fail(who() + ": SYN-queue list longer than the request table (a cycle?)");
         break;
       }
-      if (r >= request_seen.size()) request_seen.resize(r + 1, 0);
+      if (r >= request_seen.size())
+        request_seen.resize(std::max<size_t>(r + 1, 2 * request_seen.size()), 0);
       const listen::Request& q = requests.at(r);
       auto rq = [&] { return who() + ": request " + std::to_string(r) + " " + describe(q.tuple); };
       if (request_seen[r]) {
