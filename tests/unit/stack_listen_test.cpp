@@ -539,14 +539,19 @@ TEST_F(Listener, SynAckCarriesOptionsAndRequestIsListedAsSynRecv) {
   EXPECT_EQ(listener_info().recv_q, 0u);
 }
 
-TEST_F(Listener, OnlyTheLinuxModelExistsYet) {
+TEST_F(Listener, EveryModelNameIsKnownAndOthersAreRejected) {
   lfd = *server.socket(SockType::stream);
-  EXPECT_EQ(server.set_listen_model(lfd, "freebsd"), Errno::einval);
   EXPECT_EQ(server.set_listen_model(lfd, "nonsense"), Errno::einval);
-  EXPECT_EQ(server.set_listen_model(lfd, "linux"), Errno::ok);
+  for (const char* m : {"linux", "bsd44", "freebsd", "xnu"})
+    EXPECT_EQ(server.set_listen_model(lfd, m), Errno::ok) << m;
   server.sysctls().listen_model = "bsd44";
   int other = *server.socket(SockType::stream);
-  EXPECT_EQ(server.listen(other, 5), Errno::einval);
+  ASSERT_EQ(server.listen(other, 5), Errno::ok);
+  for (const SocketInfo& s : server.sockets()) {
+    if (s.fd == other) {
+      EXPECT_EQ(s.model, "bsd44");
+    }
+  }
 }
 
 }  // namespace
