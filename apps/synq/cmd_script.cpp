@@ -12,7 +12,8 @@ namespace synq::cli {
 
 void add_script_command(CLI::App& app) {
   auto* cmd = app.add_subcommand(
-      "script", "Run packetdrill-dialect scripts against synq or the host kernel (docs/scripts.md)");
+      "script",
+      "Run packetdrill-dialect scripts against synq or the host kernel (docs/scripts.md)");
   struct Args {
     runner::ScriptFilesOptions options;
     std::vector<std::string> files;

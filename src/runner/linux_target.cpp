@@ -38,17 +38,28 @@ sockaddr_in to_sockaddr(const Endpoint& e) {
 
 std::pair<int, int> level_and_name(Opt o) {
   switch (o) {
-    case Opt::so_reuseaddr: return {SOL_SOCKET, SO_REUSEADDR};
-    case Opt::so_rcvbuf: return {SOL_SOCKET, SO_RCVBUF};
-    case Opt::so_sndbuf: return {SOL_SOCKET, SO_SNDBUF};
-    case Opt::so_error: return {SOL_SOCKET, SO_ERROR};
-    case Opt::so_type: return {SOL_SOCKET, SO_TYPE};
-    case Opt::so_acceptconn: return {SOL_SOCKET, SO_ACCEPTCONN};
-    case Opt::so_linger: return {SOL_SOCKET, SO_LINGER};
-    case Opt::tcp_nodelay: return {IPPROTO_TCP, TCP_NODELAY};
-    case Opt::tcp_maxseg: return {IPPROTO_TCP, TCP_MAXSEG};
-    case Opt::tcp_syncnt: return {IPPROTO_TCP, TCP_SYNCNT};
-    case Opt::tcp_defer_accept: return {IPPROTO_TCP, TCP_DEFER_ACCEPT};
+    case Opt::so_reuseaddr:
+      return {SOL_SOCKET, SO_REUSEADDR};
+    case Opt::so_rcvbuf:
+      return {SOL_SOCKET, SO_RCVBUF};
+    case Opt::so_sndbuf:
+      return {SOL_SOCKET, SO_SNDBUF};
+    case Opt::so_error:
+      return {SOL_SOCKET, SO_ERROR};
+    case Opt::so_type:
+      return {SOL_SOCKET, SO_TYPE};
+    case Opt::so_acceptconn:
+      return {SOL_SOCKET, SO_ACCEPTCONN};
+    case Opt::so_linger:
+      return {SOL_SOCKET, SO_LINGER};
+    case Opt::tcp_nodelay:
+      return {IPPROTO_TCP, TCP_NODELAY};
+    case Opt::tcp_maxseg:
+      return {IPPROTO_TCP, TCP_MAXSEG};
+    case Opt::tcp_syncnt:
+      return {IPPROTO_TCP, TCP_SYNCNT};
+    case Opt::tcp_defer_accept:
+      return {IPPROTO_TCP, TCP_DEFER_ACCEPT};
   }
   return {SOL_SOCKET, 0};
 }
@@ -119,7 +130,8 @@ CallOutcome LinuxTarget::call(const Call& c) {
       auto sin = to_sockaddr(c.endpoint);
       return sys(::bind(c.fd, reinterpret_cast<sockaddr*>(&sin), sizeof sin));
     }
-    case Call::Kind::listen: return sys(::listen(c.fd, static_cast<int>(c.value)));
+    case Call::Kind::listen:
+      return sys(::listen(c.fd, static_cast<int>(c.value)));
     case Call::Kind::accept: {
       int fd = ::accept4(c.fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (fd >= 0) open_fds_.push_back(fd);
@@ -143,7 +155,8 @@ CallOutcome LinuxTarget::call(const Call& c) {
       if (r == 0) std::erase(open_fds_, c.fd);
       return sys(r);
     }
-    case Call::Kind::shutdown: return sys(::shutdown(c.fd, static_cast<int>(c.value)));
+    case Call::Kind::shutdown:
+      return sys(::shutdown(c.fd, static_cast<int>(c.value)));
     case Call::Kind::setsockopt: {
       auto [level, name] = level_and_name(c.opt);
       if (c.opt == Opt::so_linger) {

@@ -64,8 +64,10 @@ RunReport run_in_namespace(const script::Script& s, const std::string& path) {
       cfg.script_dir = directory_of(path);
       std::string err;
       auto target = LinuxTarget::create(cfg, &err);
-      if (!target) r.lines.push_back(path + ": cannot set up the TUN device: " + err);
-      else r = run_script(s, *target);
+      if (!target)
+        r.lines.push_back(path + ": cannot set up the TUN device: " + err);
+      else
+        r = run_script(s, *target);
     }
     std::string msg = std::string(r.passed ? "1" : "0");
     for (const auto& l : r.lines) msg += l + "\n";
@@ -104,8 +106,8 @@ RunReport run_in_namespace(const script::Script& s, const std::string& path) {
     return failed;
   }
   if (msg.empty()) {
-    failed.lines.push_back(path + ": the script's process died (status " +
-                           std::to_string(status) + ")");
+    failed.lines.push_back(path + ": the script's process died (status " + std::to_string(status) +
+                           ")");
     return failed;
   }
   RunReport r;
@@ -183,10 +185,9 @@ int run_script_files(const std::vector<std::string>& files, const ScriptFilesOpt
       ++passed;
       status = "PASS";
       if (marker)
-        report.lines.insert(report.lines.begin(),
-                            "note: marked `expect-differ " + marker->target +
-                                "` but passed: remove the marker (line " +
-                                std::to_string(marker->line) + ")");
+        report.lines.insert(report.lines.begin(), "note: marked `expect-differ " + marker->target +
+                                                      "` but passed: remove the marker (line " +
+                                                      std::to_string(marker->line) + ")");
     } else if (marker) {
       ++passed;
       status = "XFAIL";

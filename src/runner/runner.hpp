@@ -28,9 +28,10 @@
 namespace synq::runner {
 
 /// packetdrill's defaults.
-inline constexpr uint16_t kBindPort = 8080;         // bind(fd, ..., ...)
-inline constexpr uint16_t kConnectPort = 8080;      // connect(fd, ..., ...)
-inline constexpr uint16_t kDefaultRemotePort = 51000;  // the script's port on the default connection
+inline constexpr uint16_t kBindPort = 8080;     // bind(fd, ..., ...)
+inline constexpr uint16_t kConnectPort = 8080;  // connect(fd, ..., ...)
+inline constexpr uint16_t kDefaultRemotePort =
+    51000;  // the script's port on the default connection
 inline constexpr int64_t kDefaultToleranceUsecs = 4000;
 
 /// The script's addresses: --local_ip / --remote_ip or packetdrill's defaults

@@ -125,9 +125,12 @@ bool ScriptRun::run_event(const Event& ev) {
       ok = collect_until(script_time) && reject_unexpected(script_time - tol_, &ev);
     }
     if (ok) {
-      if (const Packet* p = ev.packet()) ok = inbound(ev, *p, script_time);
-      else if (const auto* sc = ev.syscall()) ok = syscall(ev, *sc);
-      else ok = shell(ev, *ev.shell());
+      if (const Packet* p = ev.packet())
+        ok = inbound(ev, *p, script_time);
+      else if (const auto* sc = ev.syscall())
+        ok = syscall(ev, *sc);
+      else
+        ok = shell(ev, *ev.shell());
     }
   }
   if (ok && !failed_) ok = retry_pending();
@@ -171,7 +174,13 @@ std::string ScriptRun::render_live(const OutPacket& p) {
   if (!live) return "(not a TCP packet, " + std::to_string(p.bytes.size()) + " bytes)";
   for (size_t i = 0; i < conns_.size(); ++i) {
     if ((i == 0 && !default_conn_ready_) || !conns_[i].owns(*live)) continue;
-    return conns_[i].to_script(*live, conns_[i].explicit_ports).to_string();
+    ScriptConn c = conns_[i];
+    // A SYN no line expected starts its own numbering, as a script would write it.
+    if (live->seg.h.flags & wire::tcp_flags::SYN) {
+      c.script_local_isn = 0;
+      c.live_local_isn = live->seg.h.seq;
+    }
+    return c.to_script(*live, c.explicit_ports).to_string();
   }
   return wire::format_tcp(live->ip, live->seg);
 }

@@ -27,14 +27,29 @@ struct NamedValue {
   int64_t value;
 };
 constexpr NamedValue kConstants[] = {
-    {"AF_INET", AF_INET},         {"PF_INET", AF_INET},         {"SOCK_STREAM", SOCK_STREAM},
-    {"SOCK_DGRAM", SOCK_DGRAM},   {"SOCK_NONBLOCK", SOCK_NONBLOCK},
-    {"IPPROTO_TCP", 6},           {"IPPROTO_UDP", 17},          {"IPPROTO_IP", 0},
-    {"O_RDONLY", O_RDONLY},       {"O_WRONLY", O_WRONLY},       {"O_RDWR", O_RDWR},
-    {"O_NONBLOCK", O_NONBLOCK},   {"POLLIN", POLLIN},           {"POLLPRI", POLLPRI},
-    {"POLLOUT", POLLOUT},         {"POLLERR", POLLERR},         {"POLLHUP", POLLHUP},
-    {"POLLNVAL", POLLNVAL},       {"POLLRDHUP", POLLRDHUP},     {"SHUT_RD", 0},
-    {"SHUT_WR", 1},               {"SHUT_RDWR", 2},             {"MSG_DONTWAIT", MSG_DONTWAIT},
+    {"AF_INET", AF_INET},
+    {"PF_INET", AF_INET},
+    {"SOCK_STREAM", SOCK_STREAM},
+    {"SOCK_DGRAM", SOCK_DGRAM},
+    {"SOCK_NONBLOCK", SOCK_NONBLOCK},
+    {"IPPROTO_TCP", 6},
+    {"IPPROTO_UDP", 17},
+    {"IPPROTO_IP", 0},
+    {"O_RDONLY", O_RDONLY},
+    {"O_WRONLY", O_WRONLY},
+    {"O_RDWR", O_RDWR},
+    {"O_NONBLOCK", O_NONBLOCK},
+    {"POLLIN", POLLIN},
+    {"POLLPRI", POLLPRI},
+    {"POLLOUT", POLLOUT},
+    {"POLLERR", POLLERR},
+    {"POLLHUP", POLLHUP},
+    {"POLLNVAL", POLLNVAL},
+    {"POLLRDHUP", POLLRDHUP},
+    {"SHUT_RD", 0},
+    {"SHUT_WR", 1},
+    {"SHUT_RDWR", 2},
+    {"MSG_DONTWAIT", MSG_DONTWAIT},
 };
 
 std::optional<int64_t> int_value(const Expr& e) {
@@ -71,11 +86,16 @@ const Expr* field(const script::StructExpr& s, std::string_view name) {
 
 std::optional<Opt> option_named(std::string_view n) {
   static constexpr std::pair<std::string_view, Opt> kOpts[] = {
-      {"SO_REUSEADDR", Opt::so_reuseaddr},    {"SO_RCVBUF", Opt::so_rcvbuf},
-      {"SO_SNDBUF", Opt::so_sndbuf},          {"SO_ERROR", Opt::so_error},
-      {"SO_TYPE", Opt::so_type},              {"SO_ACCEPTCONN", Opt::so_acceptconn},
-      {"SO_LINGER", Opt::so_linger},          {"TCP_NODELAY", Opt::tcp_nodelay},
-      {"TCP_MAXSEG", Opt::tcp_maxseg},        {"TCP_SYNCNT", Opt::tcp_syncnt},
+      {"SO_REUSEADDR", Opt::so_reuseaddr},
+      {"SO_RCVBUF", Opt::so_rcvbuf},
+      {"SO_SNDBUF", Opt::so_sndbuf},
+      {"SO_ERROR", Opt::so_error},
+      {"SO_TYPE", Opt::so_type},
+      {"SO_ACCEPTCONN", Opt::so_acceptconn},
+      {"SO_LINGER", Opt::so_linger},
+      {"TCP_NODELAY", Opt::tcp_nodelay},
+      {"TCP_MAXSEG", Opt::tcp_maxseg},
+      {"TCP_SYNCNT", Opt::tcp_syncnt},
       {"TCP_DEFER_ACCEPT", Opt::tcp_defer_accept},
   };
   for (const auto& [name, o] : kOpts)
@@ -335,7 +355,8 @@ bool ScriptRun::syscall(const script::Event& ev, const Syscall& sc) {
                               ", linger=" + std::to_string(o.out) + "}");
       return true;
     }
-    if (auto v = list_int(a[3]); v && *v != o.out) return value_mismatch("[" + std::to_string(o.out) + "]");
+    if (auto v = list_int(a[3]); v && *v != o.out)
+      return value_mismatch("[" + std::to_string(o.out) + "]");
     return true;
   }
   if (n == "fcntl") {
@@ -383,7 +404,8 @@ bool ScriptRun::syscall(const script::Event& ev, const Syscall& sc) {
       const auto* st = std::get_if<script::StructExpr>(&item.v);
       const Expr* fd = st ? field(*st, "fd") : nullptr;
       const Expr* events = st ? field(*st, "events") : nullptr;
-      if (!fd || !events || !int_value(*events)) return fail(&ev, "poll() entry needs fd and events");
+      if (!fd || !events || !int_value(*events))
+        return fail(&ev, "poll() entry needs fd and events");
       entries.push_back({live_fd(*fd), *int_value(*events), field(*st, "revents")});
     }
     auto evaluate = [this, entries](std::vector<int64_t>* revents) {
@@ -406,10 +428,10 @@ bool ScriptRun::syscall(const script::Event& ev, const Syscall& sc) {
         if (!entries[i].revents) continue;
         auto want = int_value(*entries[i].revents);
         if (want && *want != revents[i])
-          return fail(&ev, "poll() revents differ",
-                      {"expected: " + sc.to_string(),
-                       "actual:   entry " + std::to_string(i) + " revents=" +
-                           std::to_string(revents[i])});
+          return fail(
+              &ev, "poll() revents differ",
+              {"expected: " + sc.to_string(),
+               "actual:   entry " + std::to_string(i) + " revents=" + std::to_string(revents[i])});
       }
       return true;
     };

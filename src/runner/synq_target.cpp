@@ -11,17 +11,28 @@ namespace {
 
 std::optional<SockOpt> stack_option(Opt o) {
   switch (o) {
-    case Opt::so_reuseaddr: return SockOpt::so_reuseaddr;
-    case Opt::so_rcvbuf: return SockOpt::so_rcvbuf;
-    case Opt::so_sndbuf: return SockOpt::so_sndbuf;
-    case Opt::so_error: return SockOpt::so_error;
-    case Opt::so_type: return SockOpt::so_type;
-    case Opt::so_acceptconn: return SockOpt::so_acceptconn;
-    case Opt::tcp_nodelay: return SockOpt::tcp_nodelay;
-    case Opt::tcp_maxseg: return SockOpt::tcp_maxseg;
-    case Opt::tcp_syncnt: return SockOpt::tcp_syncnt;
-    case Opt::tcp_defer_accept: return SockOpt::tcp_defer_accept;
-    case Opt::so_linger: return std::nullopt;
+    case Opt::so_reuseaddr:
+      return SockOpt::so_reuseaddr;
+    case Opt::so_rcvbuf:
+      return SockOpt::so_rcvbuf;
+    case Opt::so_sndbuf:
+      return SockOpt::so_sndbuf;
+    case Opt::so_error:
+      return SockOpt::so_error;
+    case Opt::so_type:
+      return SockOpt::so_type;
+    case Opt::so_acceptconn:
+      return SockOpt::so_acceptconn;
+    case Opt::tcp_nodelay:
+      return SockOpt::tcp_nodelay;
+    case Opt::tcp_maxseg:
+      return SockOpt::tcp_maxseg;
+    case Opt::tcp_syncnt:
+      return SockOpt::tcp_syncnt;
+    case Opt::tcp_defer_accept:
+      return SockOpt::tcp_defer_accept;
+    case Opt::so_linger:
+      return std::nullopt;
   }
   return std::nullopt;
 }
@@ -88,9 +99,15 @@ CallOutcome SynqTarget::call(const Call& c) {
     case Call::Kind::socket:
       o = from(stack_.socket(c.value == 1 ? SockType::stream : SockType::dgram));
       break;
-    case Call::Kind::bind: o = from(stack_.bind(c.fd, c.endpoint)); break;
-    case Call::Kind::listen: o = from(stack_.listen(c.fd, static_cast<int>(c.value))); break;
-    case Call::Kind::accept: o = from(stack_.accept(c.fd)); break;
+    case Call::Kind::bind:
+      o = from(stack_.bind(c.fd, c.endpoint));
+      break;
+    case Call::Kind::listen:
+      o = from(stack_.listen(c.fd, static_cast<int>(c.value)));
+      break;
+    case Call::Kind::accept:
+      o = from(stack_.accept(c.fd));
+      break;
     case Call::Kind::connect: {
       Errno e = stack_.connect(c.fd, c.endpoint);
       o = e == Errno::ok ? CallOutcome::ok() : CallOutcome::error(static_cast<int>(e));
@@ -106,7 +123,9 @@ CallOutcome SynqTarget::call(const Call& c) {
       o = from(stack_.send(c.fd, buf));
       break;
     }
-    case Call::Kind::close: o = from(stack_.close(c.fd)); break;
+    case Call::Kind::close:
+      o = from(stack_.close(c.fd));
+      break;
     case Call::Kind::shutdown:
       if (c.value < 0 || c.value > 2) {
         o = CallOutcome::error(static_cast<int>(Errno::einval));

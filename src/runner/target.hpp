@@ -46,13 +46,13 @@ enum class Opt : uint8_t {
 /// option value, shutdown how).
 struct Call {
   enum class Kind : uint8_t {
-    socket,      // value: 1 stream, 2 dgram
-    bind,        // endpoint
-    listen,      // value: backlog
-    accept,      // non-blocking; ret: the new descriptor
-    connect,     // non-blocking; EINPROGRESS while the handshake runs
-    read,        // value: length (recv/read)
-    write,       // value: length (send/write); payload is zeros
+    socket,   // value: 1 stream, 2 dgram
+    bind,     // endpoint
+    listen,   // value: backlog
+    accept,   // non-blocking; ret: the new descriptor
+    connect,  // non-blocking; EINPROGRESS while the handshake runs
+    read,     // value: length (recv/read)
+    write,    // value: length (send/write); payload is zeros
     close,
     shutdown,    // value: 0 rd, 1 wr, 2 rdwr
     setsockopt,  // opt, value (or linger_on/value for SO_LINGER)

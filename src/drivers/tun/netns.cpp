@@ -59,8 +59,10 @@ bool host_target_available(std::string* why) {
     std::string err = enter_new_netns();
     if (err.empty()) {
       int fd = ::open("/dev/net/tun", O_RDWR | O_CLOEXEC);
-      if (fd < 0) err = errno_text("open /dev/net/tun");
-      else ::close(fd);
+      if (fd < 0)
+        err = errno_text("open /dev/net/tun");
+      else
+        ::close(fd);
     }
     if (!err.empty()) (void)!::write(pipefd[1], err.data(), err.size());
     ::_exit(err.empty() ? 0 : 1);

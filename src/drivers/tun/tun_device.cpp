@@ -20,7 +20,9 @@ namespace synq::tun {
 
 namespace {
 
-std::string errno_text(const std::string& what) { return what + ": " + std::strerror(errno); }
+std::string errno_text(const std::string& what) {
+  return what + ": " + std::strerror(errno);
+}
 
 sockaddr_in v4_sockaddr(const IpAddr& a) {
   sockaddr_in sin{};

@@ -16,9 +16,9 @@ namespace synq::tun {
 
 struct TunConfig {
   std::string name = "synq0";
-  IpAddr local;            // the kernel's address on the device
-  int prefix_len = 16;     // local's subnet
-  IpAddr remote;           // gets a host route through the device
+  IpAddr local;         // the kernel's address on the device
+  int prefix_len = 16;  // local's subnet
+  IpAddr remote;        // gets a host route through the device
   uint32_t mtu = 1500;
 };
 
