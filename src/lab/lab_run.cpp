@@ -316,23 +316,42 @@ class Runner {
   }
 
   // ------------------------------------------------------------ clients
+  // Start times are drawn up front (the RNG stream does not depend on what
+  // the run does), but only the next start is in the event queue at any
+  // time: a million pending callbacks would make every event cost a log of them.
   void schedule_clients() {
     double t = 0;
+    starts_.resize(clients_.size());
     for (size_t i = 0; i < clients_.size(); ++i) {
       if (s_.arrival.kind == Arrival::Kind::every && i > 0) t += s_.arrival.param;
       if (s_.arrival.kind == Arrival::Kind::poisson) {
         // Exponential inter-arrival times from the network's seeded RNG.
         t += -std::log1p(-net_.rng().uniform01()) / s_.arrival.param;
       }
-      const double at = i < s_.client_start_s.size() ? s_.client_start_s[i] : t;
+      starts_[i] = {i < s_.client_start_s.size() ? s_.client_start_s[i] : t, i};
+    }
+    // Explicit times may come in any order; start clients in time order (ties by id).
+    std::stable_sort(starts_.begin(), starts_.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (const auto& [at, i] : starts_)
       if (at > s_.duration_s) {
         clients_[i].r.id = static_cast<int>(i);
         clients_[i].r.start_s = at;
         clients_[i].done = true;  // never starts within the run: stays pending
-        continue;
       }
-      net_.at(client_, from_seconds(at), [this, i] { start_client(i); });
-    }
+    schedule_next_start();
+  }
+
+  void schedule_next_start() {
+    if (next_start_ >= starts_.size() || starts_[next_start_].first > s_.duration_s) return;
+    const double at = starts_[next_start_].first;
+    net_.at(client_, from_seconds(at), [this] {
+      // Every client due now starts in this one callback, in order.
+      const double now = starts_[next_start_].first;
+      while (next_start_ < starts_.size() && starts_[next_start_].first == now)
+        start_client(starts_[next_start_++].second);
+      schedule_next_start();
+    });
   }
 
   void start_client(size_t i) {
@@ -648,6 +667,8 @@ class Runner {
   SynFloodNode* attacker_ = nullptr;
   int listener_ = -1;
   std::vector<Client> clients_;
+  std::vector<std::pair<double, size_t>> starts_;  // (connect() time, client), in time order
+  size_t next_start_ = 0;
   std::vector<uint32_t> client_of_;  // (address index << 16 | port) -> client
   std::vector<uint32_t> served_of_;  // the same key -> served connection
   std::vector<uint32_t> active_;     // clients in progress
