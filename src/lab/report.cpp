@@ -85,7 +85,7 @@ table.story td { padding: 2px 8px; border-bottom: 1px solid #eee; vertical-align
 .k-packet { color: #444; } .k-client { color: #0a5; } .k-server { color: #05a; }
 .k-decision { color: #a50; font-weight: bold; } .k-snapshot { color: #555; background: #eef; }
 .lost { color: #c00; }
-#errors { color: #c00; }
+#errors { color: #c00; } #errors:empty { display: none; }
 )css";
 
 // Collects console errors and failed chart loads into the page (and its
