@@ -1,5 +1,7 @@
 #include "listen/freebsd_model.hpp"
 
+#include "base/keyed_hash.hpp"
+
 #include <algorithm>
 #include <string>
 
@@ -25,19 +27,6 @@ constexpr Duration kRexmtMax = 64s;                        // TCPTV_REXMTMAX
 constexpr Duration kOverInterval = 60s;                    // kern.ipc.sooverinterval
 constexpr unsigned kBackoff[] = {1, 2, 4, 8, 16, 32, 64};  // tcp_backoff[], 64 beyond
 
-// 16 bytes derived from the stack's seed for `purpose`, through the host's
-// keyed per-address-pair hash (ListenerHost::ts_offset is SipHash under a key
-// derived from StackConfig::seed), so no secret state leaves the stack.
-std::array<uint8_t, 16> seed_key(PassiveOpener& po, uint8_t purpose) {
-  std::array<uint8_t, 16> k{};
-  for (uint8_t i = 0; i < 4; ++i) {
-    const FourTuple t{{IpAddr::v4(127, 83, purpose, i), 0}, {IpAddr::v4(127, 66, purpose, i), 0}};
-    const uint32_t v = po.host().ts_offset(t);
-    for (int j = 0; j < 4; ++j) k[i * 4 + j] = static_cast<uint8_t>(v >> (8 * j));
-  }
-  return k;
-}
-
 }  // namespace
 
 int FreeBsdModel::clamp_backlog(int backlog, const Sysctls& s) const {
@@ -54,8 +43,9 @@ Duration FreeBsdModel::rexmt_after(unsigned rxmits) {
 
 void FreeBsdModel::init(PassiveOpener& po) {
   if (cache_) return;
-  cache_ = std::make_unique<FreeBsdSyncache>(po.sysctls(), seed_key(po, 1));
-  cookies_.emplace(seed_key(po, 2));
+  cache_ = std::make_unique<FreeBsdSyncache>(
+      po.sysctls(), derive_key(po.host().seed(), "synq-freebsd-syncache-bucket"));
+  cookies_.emplace(derive_key(po.host().seed(), "synq-freebsd-syncookie"));
 }
 
 bool FreeBsdModel::cookies_only(const PassiveOpener& po) const {

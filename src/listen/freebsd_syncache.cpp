@@ -1,6 +1,6 @@
 #include "listen/freebsd_syncache.hpp"
 
-#include <sodium.h>
+#include "base/keyed_hash.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -29,11 +29,7 @@ uint32_t FreeBsdSyncache::bucket_of(const FourTuple& t) const {
   buf[2] = static_cast<uint8_t>(t.local.port >> 8);
   buf[3] = static_cast<uint8_t>(t.local.port);
   std::memcpy(buf + 4, t.remote.addr.bytes.data(), t.remote.addr.size());
-  uint8_t out[crypto_shorthash_siphash24_BYTES];
-  crypto_shorthash_siphash24(out, buf, 4 + t.remote.addr.size(), hash_key_.data());
-  uint32_t h = 0;
-  for (int i = 3; i >= 0; --i) h = h << 8 | out[i];
-  return h & mask_;
+  return static_cast<uint32_t>(siphash24(buf, 4 + t.remote.addr.size(), hash_key_)) & mask_;
 }
 
 uint32_t FreeBsdSyncache::oldest(uint32_t b) const {

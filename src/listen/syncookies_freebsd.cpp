@@ -1,20 +1,12 @@
 #include "listen/syncookies_freebsd.hpp"
 
-#include <sodium.h>
+#include "base/keyed_hash.hpp"
 
 #include <cstring>
 
 namespace synq::listen {
 
 namespace {
-
-uint64_t siphash(const uint8_t* data, size_t len, const std::array<uint8_t, 16>& key) {
-  uint8_t out[crypto_shorthash_siphash24_BYTES];
-  crypto_shorthash_siphash24(out, data, len, key.data());
-  uint64_t v = 0;
-  for (int i = 7; i >= 0; --i) v = v << 8 | out[i];
-  return v;
-}
 
 // Rotation number at `now`: the secret rotates at 15, 30, 45 s, ...
 int64_t epoch(Time now) {
@@ -57,7 +49,7 @@ std::array<uint8_t, 16> FreeBsdSyncookies::secret(unsigned parity, Time now) con
     uint8_t in[9];
     for (int i = 0; i < 8; ++i) in[i] = static_cast<uint8_t>(static_cast<uint64_t>(n) >> (8 * i));
     in[8] = half;
-    const uint64_t h = siphash(in, sizeof in, seed_key_);
+    const uint64_t h = siphash24(in, sizeof in, seed_key_);
     for (int i = 0; i < 8; ++i) key[half * 8 + i] = static_cast<uint8_t>(h >> (8 * i));
   }
   return key;
@@ -79,7 +71,7 @@ uint32_t FreeBsdSyncookies::mac(const std::array<uint8_t, 16>& key, const FourTu
   for (int i = 0; i < 4; ++i) *p++ = static_cast<uint8_t>(irs >> (8 * i));
   *p++ = cookie;
   for (int i = 0; i < 4; ++i) *p++ = static_cast<uint8_t>(secmod >> (8 * i));
-  const uint64_t h = siphash(buf, static_cast<size_t>(p - buf), key);
+  const uint64_t h = siphash24(buf, static_cast<size_t>(p - buf), key);
   return static_cast<uint32_t>(h) ^ static_cast<uint32_t>(h >> 32);
 }
 

@@ -1,6 +1,6 @@
 #include "listen/syncookies_linux.hpp"
 
-#include <sodium.h>
+#include "base/keyed_hash.hpp"
 
 #include <cstdlib>
 #include <cstring>
@@ -12,21 +12,9 @@ namespace {
 constexpr uint32_t kCookieBits = 24;  // COOKIEBITS: the low 24 bits carry the keyed data
 constexpr uint32_t kCookieMask = (1u << kCookieBits) - 1;
 
-std::array<uint8_t, 16> derive_key(uint64_t seed, const char* purpose) {
-  // BLAKE2b keyed by the purpose string: unrelated keys per purpose, and
-  // unrelated to the ISN and timestamp-offset keys (stack/isn.cpp).
-  std::array<uint8_t, 16> key{};
-  uint8_t seed_bytes[8];
-  for (int i = 0; i < 8; ++i) seed_bytes[i] = uint8_t(seed >> (8 * i));
-  crypto_generichash(key.data(), key.size(), seed_bytes, sizeof seed_bytes,
-                     reinterpret_cast<const unsigned char*>(purpose), std::strlen(purpose));
-  return key;
-}
-
 }  // namespace
 
 LinuxSyncookies::LinuxSyncookies(uint64_t seed) {
-  if (sodium_init() < 0) std::abort();  // idempotent; only selects implementations
   k0_ = derive_key(seed, "synq-linux-syncookie-0");
   k1_ = derive_key(seed, "synq-linux-syncookie-1");
 }
@@ -57,9 +45,7 @@ uint32_t LinuxSyncookies::hash(const FourTuple& t, uint32_t minute,
   *p++ = uint8_t(t.local.port >> 8);
   *p++ = uint8_t(t.local.port);
   for (int i = 0; i < 4; ++i) *p++ = uint8_t(minute >> (8 * i));
-  uint8_t out[crypto_shorthash_siphash24_BYTES];
-  crypto_shorthash_siphash24(out, buf, size_t(p - buf), key.data());
-  return uint32_t(out[0]) | uint32_t(out[1]) << 8 | uint32_t(out[2]) << 16 | uint32_t(out[3]) << 24;
+  return static_cast<uint32_t>(siphash24(buf, size_t(p - buf), key));
 }
 
 uint32_t LinuxSyncookies::encode(const FourTuple& t, uint32_t peer_isn, uint32_t minute,

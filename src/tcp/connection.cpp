@@ -127,11 +127,11 @@ void Connection::connect(Time now, uint32_t iss, uint32_t ts_offset) {
   c.snd_una = iss;
   c.snd_nxt = c.snd_max = iss + 1;
   c.snd_buf_seq = iss + 1;
-  // Linux tcp_write_timeout: an active open gives up after its retries
-  // (TCP_SYNCNT or tcp_syn_retries) plus tcp_syn_linear_timeouts.
+  // Linux tcp_write_timeout: TCP_SYNCNT or tcp_syn_retries sets the time
+  // budget (see syn_timed_out); the first tcp_syn_linear_timeouts
+  // retransmissions do not back off.
   c.syn_linear_timeouts = c.sys().tcp_syn_linear_timeouts;
-  c.syn_retry_limit = (c.opts.syn_retries >= 0 ? c.opts.syn_retries : c.sys().tcp_syn_retries) +
-                      c.syn_linear_timeouts;
+  c.syn_retry_limit = c.opts.syn_retries >= 0 ? c.opts.syn_retries : c.sys().tcp_syn_retries;
   c.count(Counter::Tcp_ActiveOpens);
   c.syn_time = now;
   c.syn_tsval = ts_clock(now, ts_offset);

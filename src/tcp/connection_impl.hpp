@@ -193,6 +193,7 @@ struct Connection::Impl {
   void on_timer(Time t);
   void on_rtx_timer();
   void on_syn_timer();
+  bool syn_timed_out() const;
   void on_persist_timer();
   void on_delack_timer();
   void on_close_timer();

@@ -211,6 +211,13 @@ void Connection::Impl::on_synchronized(const wire::TcpSegment& seg) {
   }
   if (state == TcpState::closed) return;
 
+  // The peer's SYN-ACK of a simultaneous open carries a SYN at an old sequence
+  // number: Linux (tcp_data_queue) treats it as a retransmission and ACKs at once.
+  if (h.has(SYN) && seg.payload.empty() && !h.has(FIN)) {
+    send_ack();
+    return;
+  }
+
   // seventh: segment text, eighth: FIN.
   if (!seg.payload.empty() || h.has(FIN)) process_text(seg);
   if (state == TcpState::closed || state == TcpState::time_wait) return;

@@ -66,7 +66,7 @@ void Connection::Impl::on_syn_timer() {
   // SYN-RECEIVED: TCPTimeouts on every firing; give up when the retries are
   // used (ETIMEDOUT, TCPAbortOnTimeout from tcp_write_err).
   count(Counter::TcpExt_TCPTimeouts);
-  if (retransmits >= syn_retry_limit) {
+  if (syn_timed_out()) {
     count(Counter::TcpExt_TCPAbortOnTimeout);
     finish(Errno::etimedout);
     return;
@@ -85,6 +85,27 @@ void Connection::Impl::on_syn_timer() {
   // 67 s and ETIMEDOUT at 131 s; with N = 0 it is 1, 3, 7, 15, 31, 63 s, 127 s.
   if (state != TcpState::syn_sent || retransmits > syn_linear_timeouts) ++backoff;
   t_rtx = now + current_rto();
+}
+
+// Linux tcp_model_timeout: the time exponential backoff from `base` would
+// take for `boundary` retransmissions, with the RTO capped at TCP_RTO_MAX.
+static Duration model_timeout(int boundary, Duration base) {
+  int thresh = 0;  // ilog2(TCP_RTO_MAX / base)
+  while ((base * (int64_t{2} << thresh)) <= kMaxRto) ++thresh;
+  if (boundary <= thresh) return base * ((int64_t{2} << boundary) - 1);
+  return base * ((int64_t{2} << thresh) - 1) + kMaxRto * (boundary - thresh);
+}
+
+bool Connection::Impl::syn_timed_out() const {
+  if (retransmits == 0) return false;
+  if (state != TcpState::syn_sent) return retransmits >= syn_retry_limit;
+  // An active open gives up on time, not on a count (Linux tcp_write_timeout →
+  // retransmits_timed_out(sk, syn_retries, TCP_TIMEOUT_INIT)): when the time
+  // since the first SYN reaches (2^(N+1) - 1) s. tcp_syn_linear_timeouts only
+  // packs more retransmissions into that budget. Measured on Linux 6.18
+  // (docs/kernel-facts.md): (6, 4) → ETIMEDOUT at 131 s after 10
+  // retransmissions; (1, 2) → 2 retransmissions, ETIMEDOUT at 3 s.
+  return now - syn_time >= model_timeout(syn_retry_limit, kInitialRto);
 }
 
 bool Connection::Impl::data_write_timed_out() const {
