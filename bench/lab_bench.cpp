@@ -45,7 +45,11 @@ void BM_LabConnections(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * s.clients);
   state.counters["established"] = static_cast<double>(established);
 }
-BENCHMARK(BM_LabConnections)->Arg(10000)->Arg(100000)->Arg(1000000)->Unit(benchmark::kMillisecond)
+BENCHMARK(BM_LabConnections)
+    ->Arg(10000)
+    ->Arg(100000)
+    ->Arg(1000000)
+    ->Unit(benchmark::kMillisecond)
     ->Iterations(1);
 
 void BM_LabSeeds(benchmark::State& state) {

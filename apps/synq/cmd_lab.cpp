@@ -1,7 +1,7 @@
 // `synq lab`: run a scenario in the simulator and show what the backlog did;
 // `synq lab sweep`: the same over a grid of parameters, in parallel.
-#include <CLI/CLI.hpp>
 #include <unistd.h>
+#include <CLI/CLI.hpp>
 
 #include <chrono>
 #include <cstdio>
@@ -53,7 +53,8 @@ void add_scenario_options(CLI::App* cmd, ScenarioArgs& a) {
   cmd->add_option("--accept", a.accept, "never | at:SEC | rate:PER_SEC");
   cmd->add_option("--workers", a.workers, "N worker threads that accept() when idle")
       ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--service", a.service, "workers' service time: fixed:S | exp:MEAN | uniform:A:B");
+  cmd->add_option("--service", a.service,
+                  "workers' service time: fixed:S | exp:MEAN | uniform:A:B");
   cmd->add_option("--duration", a.duration, "seconds of virtual time")->check(CLI::PositiveNumber);
   cmd->add_option("--seed", a.seed, "seed of every random choice");
   cmd->add_option("--connect-timeout", a.connect_timeout,
@@ -84,7 +85,8 @@ std::vector<lab::Scenario> scenarios_from(const ScenarioArgs& a) {
   } else {
     throw CLI::ValidationError(
         "scenario",
-        fmt::format("'{}' is neither a built-in scenario (see synq lab --list) nor a file", a.name));
+        fmt::format("'{}' is neither a built-in scenario (see synq lab --list) nor a file",
+                    a.name));
   }
   if (a.customized() && runs.size() > 1 && !a.model) runs.resize(1);
   if (a.model) runs.resize(1);
@@ -144,6 +146,49 @@ void print_story(const lab::LabResult& r) {
   if (r.story.empty()) return;
   std::printf("--- the story in plain words:\n");
   for (const auto& e : r.story) std::printf("%9.3f  %s\n", e.t, e.text.c_str());
+}
+
+// The runs of one built-in next to each other: what differs between models.
+void print_side_by_side(const std::vector<lab::LabResult>& results) {
+  std::printf("--- side by side:\n%-34s", "");
+  for (const auto& r : results)
+    std::printf("%14s",
+                (r.scenario.variant.empty() ? r.scenario.model : r.scenario.variant).c_str());
+  std::printf("\n");
+  const auto row = [&](const char* what, auto value) {
+    std::printf("%-34s", what);
+    for (const auto& r : results) std::printf("%14s", value(r).c_str());
+    std::printf("\n");
+  };
+  const auto count = [](const lab::LabResult& r, const char* kind) {
+    size_t n = 0;
+    for (const auto& e : r.story) n += e.kind == kind;
+    return std::to_string(n);
+  };
+  row("backlog B after the clamp",
+      [](const lab::LabResult& r) { return std::to_string(r.backlog_clamped); });
+  row("accept queue high-water mark",
+      [](const lab::LabResult& r) { return std::to_string(r.max_accept_queue); });
+  row("SYN queue high-water mark",
+      [](const lab::LabResult& r) { return std::to_string(r.max_syn_queue); });
+  row("SYNs dropped", [](const lab::LabResult& r) {
+    size_t n = 0;
+    for (const auto& d : r.decisions) n += d.decision == "drop" && (d.tcp_flags & 0x12) == 0x02;
+    return std::to_string(n);
+  });
+  row("clients whose third ACK was ignored",
+      [&](const lab::LabResult& r) { return count(r, "third_ack_ignored"); });
+  row("requests expired", [&](const lab::LabResult& r) { return count(r, "request_expired"); });
+  for (int o = 0; o < 5; ++o)
+    row(fmt::format("clients {}", lab::outcome_name(static_cast<lab::Outcome>(o))).c_str(),
+        [o](const lab::LabResult& r) {
+          size_t n = 0;
+          for (const auto& c : r.clients) n += static_cast<int>(c.outcome) == o;
+          return std::to_string(n);
+        });
+  row("ListenDrops", [](const lab::LabResult& r) {
+    return std::to_string(r.server.get(Counter::TcpExt_ListenDrops));
+  });
 }
 
 void write_file(const std::string& path, const std::string& text) {
@@ -254,6 +299,7 @@ void run_lab(const LabArgs& a) {
       written.push_back(opts.pcap_path + " (the packets, for wireshark/tshark)");
     results.push_back(std::move(r));
   }
+  if (human && results.size() > 1) print_side_by_side(results);
   if (!report.empty()) {
     write_file(report, lab::report_html(results, *assets));
     if (report != "-") written.push_back(report + " (charts and timeline: open it in a browser)");
@@ -339,8 +385,9 @@ void add_lab_command(CLI::App& app) {
   auto* sweep = cmd->add_subcommand(
       "sweep", "Run a scenario over one or two parameters in parallel and size the backlog");
   add_scenario_options(sweep, sargs->scenario);
-  sweep->add_option("--vary", sargs->vary,
-                    "first parameter: name=v1,v2,... or name=LOW..HIGH (powers of two)")
+  sweep
+      ->add_option("--vary", sargs->vary,
+                   "first parameter: name=v1,v2,... or name=LOW..HIGH (powers of two)")
       ->capture_default_str();
   sweep->add_option("--vary2", sargs->vary2, "second parameter, same form");
   sweep->add_option("--target", sargs->target, "drop rate the answer must stay under")

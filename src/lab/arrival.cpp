@@ -94,8 +94,8 @@ std::optional<ServiceTime> ServiceTime::parse(const std::string& text, std::stri
     if (kind == "exp" && has && number_ok && v > 0) return ServiceTime{Kind::exponential, v, 0};
   }
   if (error)
-    *error = fmt::format("expected fixed:SECONDS, exp:MEAN_SECONDS or uniform:LOW:HIGH, got '{}'",
-                         text);
+    *error =
+        fmt::format("expected fixed:SECONDS, exp:MEAN_SECONDS or uniform:LOW:HIGH, got '{}'", text);
   return std::nullopt;
 }
 

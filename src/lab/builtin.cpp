@@ -104,8 +104,7 @@ bool model_exists(const char* name) {
 
 const std::vector<BuiltinScenario>& builtin_scenarios() {
   static const std::vector<BuiltinScenario> all = {
-      {"seeds",
-       "the backlog story: accept-queue overflow, ignored third ACK, linux vs bsd44",
+      {"seeds", "the backlog story: accept-queue overflow, ignored third ACK, linux vs bsd44",
        // The same workload on 4.4BSD side by side, when that model is built in.
        model_exists("bsd44") ? std::vector<Scenario>{seeds("linux"), seeds("bsd44")}
                              : std::vector<Scenario>{seeds("linux")}},

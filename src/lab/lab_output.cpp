@@ -30,12 +30,12 @@ std::string flags_text(uint8_t f) {
 std::string summary_text(const LabResult& r) {
   std::string out;
   const auto& s = r.scenario;
-  out += fmt::format("scenario {}: model {}, listen(fd, {}), {} clients ({}), {}, {} s\n", s.name,
-                     s.model, s.backlog, s.clients, s.arrival.to_string(),
-                     s.workers > 0 ? fmt::format("{} workers ({})", s.workers,
-                                                 s.service.to_string())
-                                   : "accept " + s.accept.to_string(),
-                     s.duration_s);
+  out +=
+      fmt::format("scenario {}: model {}, listen(fd, {}), {} clients ({}), {}, {} s\n", s.name,
+                  s.model, s.backlog, s.clients, s.arrival.to_string(),
+                  s.workers > 0 ? fmt::format("{} workers ({})", s.workers, s.service.to_string())
+                                : "accept " + s.accept.to_string(),
+                  s.duration_s);
   if (!r.error.empty()) return out + "error: " + r.error + "\n";
   size_t counts[5] = {};
   std::vector<double> times;
@@ -110,8 +110,8 @@ std::string to_json(const LabResult& r) {
     const double v = percentile(times, p);
     return std::isnan(v) ? ordered_json() : ordered_json(v);
   };
-  j["connect_time_s"] = {{"p50", pct(0.5)}, {"p90", pct(0.9)}, {"p99", pct(0.99)},
-                         {"max", pct(1.0)}};
+  j["connect_time_s"] = {
+      {"p50", pct(0.5)}, {"p90", pct(0.9)}, {"p99", pct(0.99)}, {"max", pct(1.0)}};
   j["high_water"] = {{"syn_queue", r.max_syn_queue}, {"accept_queue", r.max_accept_queue}};
   j["accepted"] = r.accepted;
   j["attacker_syns"] = r.attacker_syns;

@@ -38,7 +38,7 @@ std::string_view outcome_name(Outcome o) {
 namespace {
 
 constexpr uint16_t kServerPort = 80;
-constexpr uint32_t kServerAddr = 0x0a000001;      // 10.0.0.1
+constexpr uint32_t kServerAddr = 0x0a000001;       // 10.0.0.1
 constexpr uint32_t kFirstClientAddr = 0x0a000002;  // 10.0.0.2, .3, ...
 constexpr uint32_t kSpoofBase = 0xc6120000;        // 198.18.0.0/15 (RFC 2544 benchmarking)
 constexpr uint32_t kClientsPerAddress = 20000;     // well inside the ephemeral range
@@ -49,12 +49,12 @@ constexpr Duration kScanGap = std::chrono::milliseconds(1);
 struct Client {
   ClientResult r;
   int fd = -1;
-  uint32_t addr = 0;       // index of its source address
+  uint32_t addr = 0;           // index of its source address
   uint32_t active_at = kNone;  // position in Runner::active_
-  bool connected = false;  // the client saw the handshake complete
-  bool done = false;       // outcome decided and socket closed
-  bool dirty = false;      // a packet arrived for it since the last look
-  bool decided = false;    // the listener has made a decision about it
+  bool connected = false;      // the client saw the handshake complete
+  bool done = false;           // outcome decided and socket closed
+  bool dirty = false;          // a packet arrived for it since the last look
+  bool decided = false;        // the listener has made a decision about it
   uint32_t sent = 0;
   uint32_t received = 0;
 };
@@ -145,11 +145,10 @@ class Runner {
       std::vector<IpAddr> spoofed;
       for (uint32_t i = 0; i < std::max(1u, s_.attacker.sources); ++i)
         spoofed.push_back(IpAddr::v4(kSpoofBase + 1 + i));
-      const Time stop =
-          s_.attacker.stop_s < 0 ? kNever : from_seconds(s_.attacker.stop_s);
-      auto node = std::make_unique<SynFloodNode>(
-          spoofed, Endpoint{IpAddr::v4(kServerAddr), kServerPort}, s_.attacker.rate,
-          from_seconds(s_.attacker.start_s), stop);
+      const Time stop = s_.attacker.stop_s < 0 ? kNever : from_seconds(s_.attacker.stop_s);
+      auto node =
+          std::make_unique<SynFloodNode>(spoofed, Endpoint{IpAddr::v4(kServerAddr), kServerPort},
+                                         s_.attacker.rate, from_seconds(s_.attacker.start_s), stop);
       attacker_ = node.get();
       attacker_host_ = net_.add_node(std::move(node), spoofed, "attacker");
       net_.connect(attacker_host_, server_, link);
@@ -209,7 +208,8 @@ class Runner {
   uint32_t key_of(const IpAddr& a, uint16_t port) const {
     if (!a.is_v4()) return kNone;
     const uint32_t idx = a.v4_host_order() - kFirstClientAddr;
-    if (a.v4_host_order() < kFirstClientAddr || (static_cast<size_t>(idx) << 16) >= client_of_.size())
+    if (a.v4_host_order() < kFirstClientAddr ||
+        (static_cast<size_t>(idx) << 16) >= client_of_.size())
       return kNone;
     return idx << 16 | port;
   }
@@ -221,13 +221,11 @@ class Runner {
     if (p.size() < 40 || (p[0] >> 4) != 4 || p[9] != 6) return;
     const size_t ihl = static_cast<size_t>(p[0] & 0x0f) * 4;
     if (p.size() < ihl + 20) return;
-    const auto addr_at = [&](size_t o) {
-      return IpAddr::v4(p[o], p[o + 1], p[o + 2], p[o + 3]);
-    };
+    const auto addr_at = [&](size_t o) { return IpAddr::v4(p[o], p[o + 1], p[o + 2], p[o + 3]); };
     const auto port_at = [&](size_t o) { return static_cast<uint16_t>(p[o] << 8 | p[o + 1]); };
     const bool from_client = t.from == client_;
-    const uint32_t key = from_client ? key_of(addr_at(12), port_at(ihl))
-                                     : key_of(addr_at(16), port_at(ihl + 2));
+    const uint32_t key =
+        from_client ? key_of(addr_at(12), port_at(ihl)) : key_of(addr_at(16), port_at(ihl + 2));
     if (t.event == sim::TapEvent::deliver) {
       if (key == kNone) return;
       if (t.to == client_) {
@@ -247,7 +245,8 @@ class Runner {
       return;
     }
     if (!o_.record_timeline || packet_lines_ >= o_.timeline_limit) return;
-    if (attacker_ && (t.from == attacker_host_ || t.to == attacker_host_)) return;  // a flood would drown the story
+    if (attacker_ && (t.from == attacker_host_ || t.to == attacker_host_))
+      return;  // a flood would drown the story
     auto ip = wire::parse_ip(t.packet);
     if (!ip.ok()) return;
     auto seg = wire::parse_tcp(ip.value(), false);
@@ -363,8 +362,7 @@ class Runner {
     c.fd = *st.socket(SockType::stream);
     // One source address is enough below kClientsPerAddress clients; beyond,
     // spread them so ephemeral ports never run out.
-    if (client_of_.size() > (1u << 16))
-      st.bind(c.fd, {IpAddr::v4(kFirstClientAddr + c.addr), 0});
+    if (client_of_.size() > (1u << 16)) st.bind(c.fd, {IpAddr::v4(kFirstClientAddr + c.addr), 0});
     Errno e = st.connect(c.fd, {IpAddr::v4(kServerAddr), kServerPort});
     if (auto name = st.getsockname(c.fd); name.ok()) {
       c.r.port = name->port;

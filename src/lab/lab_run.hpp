@@ -22,11 +22,11 @@ struct ClientResult {
   uint16_t port = 0;   // the client's ephemeral port
   double start_s = 0;  // when connect() was called
   Outcome outcome = Outcome::pending;
-  double connect_time_s = -1;  // until the client saw the handshake complete; -1 if never
-  double end_s = -1;           // when the outcome was decided; -1 if pending
-  Errno error = Errno::ok;     // SO_ERROR for refused/reset/timed_out
-  bool accepted = false;       // the server application accepted it
-  uint32_t syn_drops = 0;      // listener decisions that dropped one of its SYNs
+  double connect_time_s = -1;      // until the client saw the handshake complete; -1 if never
+  double end_s = -1;               // when the outcome was decided; -1 if pending
+  Errno error = Errno::ok;         // SO_ERROR for refused/reset/timed_out
+  bool accepted = false;           // the server application accepted it
+  uint32_t syn_drops = 0;          // listener decisions that dropped one of its SYNs
   bool first_syn_dropped = false;  // the very first decision on it was a SYN drop
 };
 
@@ -94,13 +94,13 @@ struct LabResult {
   DropSeries drops;
   uint64_t attacker_syns = 0;
   uint64_t events = 0;  // simulator events processed
-  std::string error;  // set if the scenario could not run (bad sysctl, bad model)
+  std::string error;    // set if the scenario could not run (bad sysctl, bad model)
 };
 
 struct RunOptions {
-  std::string pcap_path;         // empty: no pcap
-  bool record_timeline = true;   // packet lines and notes (costly for huge runs)
-  size_t timeline_limit = 2000;  // stop recording packet lines after this many
+  std::string pcap_path;          // empty: no pcap
+  bool record_timeline = true;    // packet lines and notes (costly for huge runs)
+  size_t timeline_limit = 2000;   // stop recording packet lines after this many
   size_t decision_limit = 20000;  // stop keeping decisions after this many (counts go on)
   /// Queue samples: 0 records every change; otherwise at most one (the
   /// maximum) per interval. Negative: chosen from the run's size.

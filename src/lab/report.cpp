@@ -61,8 +61,8 @@ std::string script_safe(std::string_view s, bool json) {
   out.reserve(s.size());
   for (size_t i = 0; i < s.size(); ++i) {
     if (s[i] == '<' && i + 1 < s.size() && s[i + 1] == '/' &&
-        (json || (s.size() - i >= 8 && (s.substr(i + 2, 6) == "script" ||
-                                        s.substr(i + 2, 6) == "SCRIPT")))) {
+        (json || (s.size() - i >= 8 &&
+                  (s.substr(i + 2, 6) == "script" || s.substr(i + 2, 6) == "SCRIPT")))) {
       out += "<\\/";
       ++i;
       continue;
@@ -145,10 +145,9 @@ ordered_json queue_chart(const LabResult& r) {
   auto spec = base_spec("Listener queues over time");
   spec["data"] = {{"values", values}};
   spec["mark"] = {{"type", "line"}, {"interpolate", "step-after"}, {"strokeWidth", 2}};
-  spec["encoding"] = {
-      {"x", {{"field", "t"}, {"type", "quantitative"}, {"title", "time (s)"}}},
-      {"y", {{"field", "entries"}, {"type", "quantitative"}, {"title", "entries"}}},
-      {"color", {{"field", "queue"}, {"type", "nominal"}, {"title", nullptr}}}};
+  spec["encoding"] = {{"x", {{"field", "t"}, {"type", "quantitative"}, {"title", "time (s)"}}},
+                      {"y", {{"field", "entries"}, {"type", "quantitative"}, {"title", "entries"}}},
+                      {"color", {{"field", "queue"}, {"type", "nominal"}, {"title", nullptr}}}};
   return spec;
 }
 
@@ -166,16 +165,15 @@ ordered_json connect_chart(const LabResult& r) {
                                     t.size(), r.clients.size()));
   spec["data"] = {{"values", values}};
   spec["mark"] = {{"type", "line"}, {"interpolate", "step-after"}, {"point", true}};
-  spec["encoding"] = {
-      {"x",
-       {{"field", "connect_s"},
-        {"type", "quantitative"},
-        {"scale", {{"type", "log"}}},
-        {"title", "connect time (s, log scale)"}}},
-      {"y",
-       {{"field", "fraction"},
-        {"type", "quantitative"},
-        {"title", "fraction of connected clients"}}}};
+  spec["encoding"] = {{"x",
+                       {{"field", "connect_s"},
+                        {"type", "quantitative"},
+                        {"scale", {{"type", "log"}}},
+                        {"title", "connect time (s, log scale)"}}},
+                      {"y",
+                       {{"field", "fraction"},
+                        {"type", "quantitative"},
+                        {"title", "fraction of connected clients"}}}};
   return spec;
 }
 
@@ -188,8 +186,8 @@ ordered_json drops_chart(const LabResult& r) {
                           {"t_end", double(i + 1) * r.drops.bin_s},
                           {"reason", reason},
                           {"drops", bins[i]}});
-  auto spec = base_spec(values.empty() ? "Drops by reason over time: none"
-                                       : "Drops by reason over time");
+  auto spec =
+      base_spec(values.empty() ? "Drops by reason over time: none" : "Drops by reason over time");
   spec["data"] = {{"values", values}};
   spec["mark"] = {{"type", "bar"}};
   spec["encoding"] = {
@@ -302,8 +300,7 @@ std::string report_html(const std::vector<LabResult>& runs, const ReportAssets& 
       }
       std::string cls = "k-" + kind_name(e.kind);
       if (e.lost) cls += " lost";
-      body += fmt::format("<span class=\"{}\">{:9.3f} {}</span>\n", cls, e.t,
-                          html_escape(e.text));
+      body += fmt::format("<span class=\"{}\">{:9.3f} {}</span>\n", cls, e.t, html_escape(e.text));
     }
     body += "</pre></div>\n";
   }
@@ -325,21 +322,20 @@ std::string sweep_report_html(const std::string& title, const std::string& answe
     auto spec = base_spec(t);
     spec["data"] = {{"values", values}};
     spec["mark"] = {{"type", "line"}, {"point", true}};
-    spec["encoding"] = {
-        {"x", {{"field", "x"}, {"type", "quantitative"}, {"title", x_name}}},
-        {"y", {{"field", field}, {"type", "quantitative"}, {"title", ytitle}}},
-        {"color",
-         {{"field", "series"},
-          {"type", "nominal"},
-          {"title", series_name.empty() ? "" : series_name}}}};
+    spec["encoding"] = {{"x", {{"field", "x"}, {"type", "quantitative"}, {"title", x_name}}},
+                        {"y", {{"field", field}, {"type", "quantitative"}, {"title", ytitle}}},
+                        {"color",
+                         {{"field", "series"},
+                          {"type", "nominal"},
+                          {"title", series_name.empty() ? "" : series_name}}}};
     return spec;
   };
   ordered_json specs = ordered_json::array();
-  specs.push_back({{"id", "chart-drop"},
-                   {"spec", chart("drop_rate", "fraction of clients with a dropped SYN",
-                                  "Drop rate")}});
   specs.push_back(
-      {{"id", "chart-p99"}, {"spec", chart("p99_connect_s", "p99 connect time (s)", "p99 connect time")}});
+      {{"id", "chart-drop"},
+       {"spec", chart("drop_rate", "fraction of clients with a dropped SYN", "Drop rate")}});
+  specs.push_back({{"id", "chart-p99"},
+                   {"spec", chart("p99_connect_s", "p99 connect time (s)", "p99 connect time")}});
   std::string body = "<h1>" + html_escape(title) + "</h1>\n<p><b>" + html_escape(answer) +
                      "</b></p>\n<div class=\"chart\" id=\"chart-drop\"></div>\n"
                      "<div class=\"chart\" id=\"chart-p99\"></div>\n";

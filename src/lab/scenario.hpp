@@ -16,7 +16,7 @@ namespace synq::lab {
 struct Arrival {
   enum class Kind : uint8_t { burst, every, poisson, trace };
   Kind kind = Kind::burst;
-  double param = 0;  // every: seconds between clients; poisson: clients per second
+  double param = 0;        // every: seconds between clients; poisson: clients per second
   std::string trace_path;  // trace: a file of connect() times in seconds, one per line
   /// Parses "burst", "every:0.5", "poisson:2000", "trace:FILE". Returns nullopt with `error` set.
   static std::optional<Arrival> parse(const std::string& text, std::string* error);
@@ -77,10 +77,10 @@ struct Scenario {
   double duration_s = 70;
   uint64_t seed = 1;
   // The link between the clients and the server, each direction.
-  double latency_ms = 1;  // one-way
-  double jitter_ms = 0;   // extra one-way delay, uniform in [0, jitter]
-  double loss = 0;        // probability a packet is lost
-  uint64_t bandwidth_bps = 0;  // 0: infinitely fast
+  double latency_ms = 1;         // one-way
+  double jitter_ms = 0;          // extra one-way delay, uniform in [0, jitter]
+  double loss = 0;               // probability a packet is lost
+  uint64_t bandwidth_bps = 0;    // 0: infinitely fast
   uint32_t request_bytes = 100;  // a client sends this once connected (0: nothing)
   uint32_t response_bytes = 100;
   /// The client application gives up (close()) if connect() has not completed

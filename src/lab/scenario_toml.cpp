@@ -36,8 +36,8 @@ struct Reader {
       if (!ok) {
         std::string list;
         for (const char* name : known) list += std::string(list.empty() ? "" : ", ") + name;
-        return fail(v, fmt::format("unknown key '{}' in {}: expected one of {}", k.str(), section,
-                                   list));
+        return fail(
+            v, fmt::format("unknown key '{}' in {}: expected one of {}", k.str(), section, list));
       }
     }
     return true;
@@ -152,35 +152,35 @@ std::optional<Scenario> parse_scenario_toml(const std::string& text, const std::
   }
   Scenario s;
   s.name = "file";
-  bool ok = r.only(root,
-                   {"name", "description", "duration", "seed", "server", "clients", "link",
-                    "attacker"},
-                   "the top level") &&
-            r.string(root, "name", s.name) && r.string(root, "description", s.description) &&
-            r.number(root, "duration", s.duration_s, 0) && r.integer(root, "seed", s.seed);
+  bool ok =
+      r.only(root,
+             {"name", "description", "duration", "seed", "server", "clients", "link", "attacker"},
+             "the top level") &&
+      r.string(root, "name", s.name) && r.string(root, "description", s.description) &&
+      r.number(root, "duration", s.duration_s, 0) && r.integer(root, "seed", s.seed);
   if (ok && root.get("server")) {
     const toml::table* t = r.section(root, "server");
-    ok = t && r.only(*t,
-                     {"model", "backlog", "accept", "accept_once_at", "workers", "service",
-                      "sysctl"},
-                     "[server]") &&
-         r.string(*t, "model", s.model) && r.integer(*t, "backlog", s.backlog, INT32_MIN) &&
-         r.parsed(*t, "accept", s.accept) && r.times(*t, "accept_once_at", s.accept_once_at) &&
-         r.integer(*t, "workers", s.workers) && r.parsed(*t, "service", s.service) &&
-         r.sysctls(*t, s.server_sysctls);
+    ok =
+        t &&
+        r.only(*t, {"model", "backlog", "accept", "accept_once_at", "workers", "service", "sysctl"},
+               "[server]") &&
+        r.string(*t, "model", s.model) && r.integer(*t, "backlog", s.backlog, INT32_MIN) &&
+        r.parsed(*t, "accept", s.accept) && r.times(*t, "accept_once_at", s.accept_once_at) &&
+        r.integer(*t, "workers", s.workers) && r.parsed(*t, "service", s.service) &&
+        r.sysctls(*t, s.server_sysctls);
   }
   if (ok && root.get("clients")) {
     const toml::table* t = r.section(root, "clients");
-    ok = t && r.only(*t,
-                     {"count", "arrival", "start_times", "request_bytes", "response_bytes",
-                      "connect_timeout", "sysctl"},
-                     "[clients]") &&
+    ok = t &&
+         r.only(*t,
+                {"count", "arrival", "start_times", "request_bytes", "response_bytes",
+                 "connect_timeout", "sysctl"},
+                "[clients]") &&
          r.integer(*t, "count", s.clients) && r.parsed(*t, "arrival", s.arrival) &&
          r.times(*t, "start_times", s.client_start_s) &&
          r.integer(*t, "request_bytes", s.request_bytes) &&
          r.integer(*t, "response_bytes", s.response_bytes) &&
-         r.number(*t, "connect_timeout", s.connect_timeout_s, 0) &&
-         r.sysctls(*t, s.client_sysctls);
+         r.number(*t, "connect_timeout", s.connect_timeout_s, 0) && r.sysctls(*t, s.client_sysctls);
   }
   if (ok && root.get("link")) {
     const toml::table* t = r.section(root, "link");

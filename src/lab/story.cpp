@@ -33,8 +33,8 @@ struct StoryBuilder {
 
 // Per client, what the story has seen so far.
 struct ClientView {
-  bool ignored = false;       // a third ACK of it was ignored
-  bool retransmitted = false; // the listener sent it a SYN-ACK again
+  bool ignored = false;        // a third ACK of it was ignored
+  bool retransmitted = false;  // the listener sent it a SYN-ACK again
   bool completed = false;
   uint32_t syn_seq = 0;
   bool saw_syn = false;
@@ -74,14 +74,13 @@ std::vector<StoryEvent> find_story(const LabResult& r) {
         v.completed = true;
       } else if (d.decision == "drop" && syn && contains(d.reason, "accept queue full")) {
         b.add(d.t, "syn_dropped_accept_queue_full", c,
-              fmt::format("client {}: SYN dropped, the accept queue is full ({} queued, B = {})",
-                          c, d.accept_queue, B));
+              fmt::format("client {}: SYN dropped, the accept queue is full ({} queued, B = {})", c,
+                          d.accept_queue, B));
       } else if (d.decision == "drop" && syn) {
         b.add(d.t, "syn_dropped_queue_limit", c,
               fmt::format("client {}: SYN dropped silently: {} half-open + {} queued = {} "
                           "connections already ({})",
-                          c, d.syn_queue, d.accept_queue, d.syn_queue + d.accept_queue,
-                          d.reason));
+                          c, d.syn_queue, d.accept_queue, d.syn_queue + d.accept_queue, d.reason));
       } else if (d.decision == "drop" && (d.tcp_flags & kAck) && !(d.tcp_flags & kSyn)) {
         if (!v.ignored) {  // the first time per client; the repeats add nothing new
           b.add(d.t, "third_ack_ignored", c,

@@ -152,7 +152,8 @@ SweepResult run_sweep(const Scenario& base, const SweepAxis& x, const std::optio
   };
   std::vector<Point> points;
   for (const auto& xv : x.values) {
-    if (!y) points.push_back({xv, ""});
+    if (!y)
+      points.push_back({xv, ""});
     else
       for (const auto& yv : y->values) points.push_back({xv, yv});
   }
@@ -169,8 +170,10 @@ SweepResult run_sweep(const Scenario& base, const SweepAxis& x, const std::optio
       opts.record_timeline = false;
       opts.decision_limit = 0;
       SweepRow row;
-      if (ok) row = summarize(run(s, opts));
-      else row.error = err;
+      if (ok)
+        row = summarize(run(s, opts));
+      else
+        row.error = err;
       row.x = points[i].xv;
       row.y = points[i].yv;
       res.rows[i] = std::move(row);
@@ -195,11 +198,11 @@ SweepResult run_sweep(const Scenario& base, const SweepAxis& x, const std::optio
       }
     std::string where = yv.empty() ? "" : fmt::format(" at {}={}", y->name, yv);
     if (!res.answer.empty()) res.answer += "; ";
-    res.answer += found.empty()
-                      ? fmt::format("no {} tried keeps drops under {:g}%{}", x.name, target * 100,
-                                    where)
-                      : fmt::format("the smallest {} that keeps drops under {:g}%{} is {}",
-                                    x.name, target * 100, where, found);
+    res.answer +=
+        found.empty()
+            ? fmt::format("no {} tried keeps drops under {:g}%{}", x.name, target * 100, where)
+            : fmt::format("the smallest {} that keeps drops under {:g}%{} is {}", x.name,
+                          target * 100, where, found);
   }
   return res;
 }
@@ -207,8 +210,8 @@ SweepResult run_sweep(const Scenario& base, const SweepAxis& x, const std::optio
 std::string sweep_table(const SweepAxis& x, const std::optional<SweepAxis>& y,
                         const SweepResult& r) {
   std::string out = fmt::format("{:>14} {:>16} {:>8} {:>10} {:>10} {:>12} {:>10} {:>8}\n", x.name,
-                                y ? y->name : "", "clients", "drop rate", "fail rate",
-                                "p99 conn s", "ListenDrop", "max acc");
+                                y ? y->name : "", "clients", "drop rate", "fail rate", "p99 conn s",
+                                "ListenDrop", "max acc");
   for (const auto& row : r.rows) {
     if (!row.error.empty()) {
       out += fmt::format("{:>14} {:>16} error: {}\n", row.x, row.y, row.error);
@@ -221,8 +224,8 @@ std::string sweep_table(const SweepAxis& x, const std::optional<SweepAxis>& y,
   return out;
 }
 
-std::string sweep_json(const Scenario& base, const SweepAxis& x,
-                       const std::optional<SweepAxis>& y, double target, const SweepResult& r) {
+std::string sweep_json(const Scenario& base, const SweepAxis& x, const std::optional<SweepAxis>& y,
+                       double target, const SweepResult& r) {
   nlohmann::ordered_json j;
   j["scenario"] = base.name;
   j["x"] = {{"name", x.name}, {"values", x.values}};
@@ -242,7 +245,8 @@ std::string sweep_json(const Scenario& base, const SweepAxis& x,
     o["max_accept_queue"] = row.max_accept_queue;
     o["max_syn_queue"] = row.max_syn_queue;
     auto outcomes = nlohmann::ordered_json::object();
-    for (size_t i = 0; i < 5; ++i) outcomes[outcome_name(static_cast<Outcome>(i))] = row.outcomes[i];
+    for (size_t i = 0; i < 5; ++i)
+      outcomes[outcome_name(static_cast<Outcome>(i))] = row.outcomes[i];
     o["outcomes"] = outcomes;
     rows.push_back(std::move(o));
   }

@@ -49,7 +49,7 @@ SweepResult run_sweep(const Scenario& base, const SweepAxis& x, const std::optio
 
 std::string sweep_table(const SweepAxis& x, const std::optional<SweepAxis>& y,
                         const SweepResult& r);
-std::string sweep_json(const Scenario& base, const SweepAxis& x,
-                       const std::optional<SweepAxis>& y, double target, const SweepResult& r);
+std::string sweep_json(const Scenario& base, const SweepAxis& x, const std::optional<SweepAxis>& y,
+                       double target, const SweepResult& r);
 
 }  // namespace synq::lab

@@ -40,9 +40,9 @@ void check_against_theory(const Case& k) {
   s.arrival = {Arrival::Kind::poisson, k.lambda, {}};
   s.workers = k.workers;
   s.service = {ServiceTime::Kind::exponential, k.mean_service, 0};
-  s.latency_ms = 0.01;          // RTT 20 µs ≪ 10 ms of service: a pure loss system
-  s.connect_timeout_s = 0.3;    // give up before the first SYN retry (1 s): no retries
-  s.request_bytes = 0;  // the worker's close() is the response: no payload buffers to fill
+  s.latency_ms = 0.01;        // RTT 20 µs ≪ 10 ms of service: a pure loss system
+  s.connect_timeout_s = 0.3;  // give up before the first SYN retry (1 s): no retries
+  s.request_bytes = 0;        // the worker's close() is the response: no payload buffers to fill
   s.response_bytes = 0;
   s.duration_s = k.clients / k.lambda + 2;
   s.seed = 7;
@@ -73,10 +73,11 @@ void check_against_theory(const Case& k) {
   const double p = mmck_blocking(k.lambda, mu, k.workers, K);
   const double p_less = mmck_blocking(k.lambda, mu, k.workers, K - 1);
   const double p_more = mmck_blocking(k.lambda, mu, k.workers, K + 1);
-  std::printf("c=%d B=%d λ=%g μ=%g: simulated %.4f ± %.4f (%zu of %zu), M/M/c/K K=%d %.4f "
-              "(K-1: %.4f, K+1: %.4f)\n",
-              k.workers, k.backlog, k.lambda, mu, mean, half, blocked_total, per * batches, K, p,
-              p_less, p_more);
+  std::printf(
+      "c=%d B=%d λ=%g μ=%g: simulated %.4f ± %.4f (%zu of %zu), M/M/c/K K=%d %.4f "
+      "(K-1: %.4f, K+1: %.4f)\n",
+      k.workers, k.backlog, k.lambda, mu, mean, half, blocked_total, per * batches, K, p, p_less,
+      p_more);
   EXPECT_GT(blocked_total, 50u) << "too few drops to say anything";
   EXPECT_NEAR(mean, p, half) << "K = c + B + 1 = " << K;
   EXPECT_GT(std::abs(mean - p_less), half) << "K - 1 would fit as well: the test cannot tell";
@@ -86,13 +87,13 @@ void check_against_theory(const Case& k) {
 }
 
 TEST(MmckTheory, TwoWorkersBacklogTwo) {
-  check_against_theory({.workers = 2, .backlog = 2, .lambda = 150, .mean_service = 0.010,
-                        .clients = 20000});
+  check_against_theory(
+      {.workers = 2, .backlog = 2, .lambda = 150, .mean_service = 0.010, .clients = 20000});
 }
 
 TEST(MmckTheory, FourWorkersBacklogTwo) {
-  check_against_theory({.workers = 4, .backlog = 2, .lambda = 300, .mean_service = 0.010,
-                        .clients = 20000});
+  check_against_theory(
+      {.workers = 4, .backlog = 2, .lambda = 300, .mean_service = 0.010, .clients = 20000});
 }
 
 }  // namespace

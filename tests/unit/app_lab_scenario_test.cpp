@@ -96,8 +96,8 @@ TEST(ScenarioToml, BadFilesNameLineAndWhatWasExpected) {
   const BadFile cases[] = {
       {"[server]\nbacklog = \"many\"\n", "bad.toml:2:", "'backlog' must be an integer"},
       {"[server]\nmodle = \"linux\"\n", "bad.toml:2:", "unknown key 'modle' in [server]"},
-      {"[clients]\narrival = \"sometimes\"\n", "bad.toml:2:",
-       "expected burst, every:SECONDS, poisson:PER_SECOND"},
+      {"[clients]\narrival = \"sometimes\"\n",
+       "bad.toml:2:", "expected burst, every:SECONDS, poisson:PER_SECOND"},
       {"duration = 10\n[link]\nloss = 2\n", "bad.toml:3:", "probability"},
       {"[server.sysctl]\n\"net.ipv4.tcp_nosuch\" = 1\n", "bad.toml:2:", "tcp_nosuch"},
       {"name = \"x\"\n[server\n", "bad.toml:2:", ""},
@@ -199,8 +199,10 @@ TEST(LabRun, SynFloodFillsTheSynQueueAndCookiesKeepClientsIn) {
   EXPECT_GT(cookies.server.get(Counter::TcpExt_SyncookiesSent), 0u);
   EXPECT_GE(none.max_syn_queue, 128u);
   size_t ok_cookies = 0, ok_none = 0;
-  for (const auto& c : cookies.clients) ok_cookies += c.outcome == Outcome::established && c.syn_drops == 0;
-  for (const auto& c : none.clients) ok_none += c.outcome == Outcome::established && c.syn_drops == 0;
+  for (const auto& c : cookies.clients)
+    ok_cookies += c.outcome == Outcome::established && c.syn_drops == 0;
+  for (const auto& c : none.clients)
+    ok_none += c.outcome == Outcome::established && c.syn_drops == 0;
   EXPECT_GT(ok_cookies, ok_none) << "cookies let first SYNs through during the flood";
 }
 
