@@ -102,6 +102,13 @@ struct ListenerQueues {
   uint32_t backlog = 0;       // B after listen()'s clamp
 };
 
+/// `ss`-like text for a sockets() listing: a header, then one line per entry
+/// with ss's state names (LISTEN, SYN-RECV, ESTAB, TIME-WAIT, ...), Recv-Q,
+/// Send-Q, local and peer address, and the listener's backlog model.
+/// `listening_only` gives `ss -lnt` (listeners only); otherwise `ss -tan`,
+/// which includes SYN-RECV requests and sockets without a descriptor.
+std::string format_ss(const std::vector<SocketInfo>& sockets, bool listening_only = false);
+
 class StackImpl;
 
 class Stack {
