@@ -2,40 +2,12 @@
 // Tests are named after the spec's conformance checklist (§8).
 #include <gtest/gtest.h>
 
-#include "stack_test_util.hpp"
+#include "stack_listener_fixture.hpp"
 
 namespace synq::test {
 namespace {
 
-struct Listener : ::testing::Test {
-  Stack server{config("10.0.0.1", 1, "server")};
-  FakePeer peer{server, *IpAddr::parse("10.0.0.9"), *IpAddr::parse("10.0.0.1")};
-  Time now{0};
-  int lfd = -1;
-
-  void listen(int backlog, uint16_t port = 80) {
-    lfd = *server.socket(SockType::stream);
-    ASSERT_EQ(server.bind(lfd, ep("10.0.0.1", port)), Errno::ok);
-    ASSERT_EQ(server.listen(lfd, backlog), Errno::ok);
-  }
-  uint64_t count(Counter c) const { return server.counters()[c]; }
-  SocketInfo listener_info() const {
-    for (const SocketInfo& s : server.sockets())
-      if (s.fd == lfd) return s;
-    ADD_FAILURE() << "listener not in sockets()";
-    return {};
-  }
-  size_t syn_recv_entries() const {
-    size_t n = 0;
-    for (const SocketInfo& s : server.sockets())
-      if (s.state == TcpState::syn_received && s.fd == -1) ++n;
-    return n;
-  }
-  /// Sends a SYN from port `sport` and returns what the server answered.
-  std::vector<Sent> syn(uint16_t sport, uint32_t isn = 1000) {
-    peer.syn(now, sport, 80, isn);
-    return drain(server);
-  }
+struct Listener : ListenerFixture {
   /// SYN, SYN-ACK, ACK. Returns the SYN-ACK.
   Sent handshake(uint16_t sport, uint32_t isn = 1000) {
     auto out = syn(sport, isn);
@@ -45,18 +17,6 @@ struct Listener : ::testing::Test {
     peer.send(now, sport, 80, f::ACK, isn + 1, out[0].tcp.seq + 1);
     EXPECT_TRUE(drain(server).empty());
     return out[0];
-  }
-  /// Runs the server's timers until `until`, collecting what it sends.
-  std::vector<Sent> run_until(Time until) {
-    std::vector<Sent> out;
-    while (server.next_deadline() <= until) {
-      now = server.next_deadline();
-      server.advance(now);
-      for (Sent& s : drain(server)) out.push_back(s);
-    }
-    now = until;
-    server.advance(now);
-    return out;
   }
 };
 
