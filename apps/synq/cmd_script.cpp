@@ -21,6 +21,7 @@ void add_script_command(CLI::App& app) {
     bool strict = false;
   };
   auto args = std::make_shared<Args>();
+  args->options.jobs = 8;  // the kernel's timers take the time, not the CPU
   cmd->add_option("--target", args->options.target, "synq (virtual time) or linux (host kernel)")
       ->check(CLI::IsMember({"synq", "linux"}));
   cmd->add_option("--model", args->options.model,
@@ -30,6 +31,8 @@ void add_script_command(CLI::App& app) {
   cmd->add_flag("--strict", args->strict, "match every field of outbound packets (extension)");
   cmd->add_option("-o,--option", args->options.header_options,
                   "a header option overriding the scripts', e.g. -o mss=1000");
+  cmd->add_option("-j,--jobs", args->options.jobs,
+                  "linux target: scripts run at once, each in its own namespace (default 8)");
   cmd->add_flag("-v,--verbose", args->options.verbose, "print notes under passing scripts too");
   cmd->add_option("files", args->files, "script files")->required();
   cmd->callback([args] {

@@ -17,6 +17,8 @@ struct ScriptFilesOptions {
   /// Header options that override the scripts' ("tolerance_usecs=20000", "strict").
   std::vector<std::string> header_options;
   bool verbose = false;  // also print notes under passing scripts
+  /// linux target: how many scripts run at once, each in its own namespace.
+  int jobs = 1;
 };
 
 /// A script's expected-to-differ marker, `//! expect-differ <target>: <reason>`.
@@ -27,6 +29,10 @@ struct DifferMarker {
 };
 /// The markers in a script's text, or an error for a malformed one.
 std::vector<DifferMarker> find_differ_markers(const std::string& text, std::string* error);
+
+/// Why this target/model pair cannot run (the linux target is the host's
+/// Linux kernel: it cannot play another model), or an empty string.
+std::string check_target_and_model(const ScriptFilesOptions& options);
 
 /// Runs every file; returns how many failed. Output as described above.
 int run_script_files(const std::vector<std::string>& files, const ScriptFilesOptions& options,
