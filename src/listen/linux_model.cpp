@@ -348,7 +348,8 @@ void LinuxModel::on_request_segment(PassiveOpener& po, Listener& l, uint32_t req
     po.send_synack(r);
     c.inc(Counter::TcpExt_TCPSynRetrans);
     c.inc(Counter::Tcp_RetransSegs);
-    po.arm_timer(req, now + synack_timeout(r.num_timeout));
+    // The request's timer keeps its schedule (Linux's inet_rtx_syn_ack does
+    // not touch it; measured: the SYN-ACK still comes at 1 s).
     po.trace(l, t, f, D::synack, "duplicate SYN: SYN-ACK resent (§2 third ACK)",
              Counter::TcpExt_TCPSynRetrans);
     return;

@@ -366,6 +366,18 @@ TEST_F(Listener, L26_DuplicateSynResendsSynAckRateLimited) {
   EXPECT_EQ(syn_recv_entries(), 1u);
 }
 
+TEST_F(Listener, L26_DuplicateSynKeepsTheRequestsTimerSchedule) {
+  // Host kernel (tests/scripts/linux/synrecv-dup-syn.pkt): a SYN-ACK resent
+  // for a duplicate SYN at 200 ms does not move the retransmission at 1 s.
+  listen(10);
+  ASSERT_EQ(syn(2000, 5000).size(), 1u);
+  now = 200ms;
+  ASSERT_EQ(syn(2000, 5000).size(), 1u);
+  std::vector<Time> at;
+  for (const Sent& s : run_until(3s)) at.push_back(s.at);
+  EXPECT_EQ(at, (std::vector<Time>{1s, 3s}));
+}
+
 TEST_F(Listener, L27_InWindowSynWithNewIsnGetsRstAckAndRemovesRequest) {
   listen(10);
   ASSERT_EQ(syn(2000, 5000).size(), 1u);
