@@ -41,7 +41,7 @@ constexpr uint16_t kServerPort = 80;
 constexpr uint32_t kServerAddr = 0x0a000001;       // 10.0.0.1
 constexpr uint32_t kFirstClientAddr = 0x0a000002;  // 10.0.0.2, .3, ...
 constexpr uint32_t kSpoofBase = 0xc6120000;        // 198.18.0.0/15 (RFC 2544 benchmarking)
-constexpr uint32_t kClientsPerAddress = 20000;     // well inside the ephemeral range
+constexpr uint32_t kClientsPerAddress = 10000;     // a third of the ephemeral range
 constexpr uint32_t kNone = UINT32_MAX;
 constexpr Duration kScanGap = std::chrono::milliseconds(1);
 
@@ -488,8 +488,9 @@ class Runner {
       }
       c.received += static_cast<uint32_t>(*n);
     }
-    if ((s_.response_bytes > 0 && c.received >= s_.response_bytes) ||
-        (s_.response_bytes == 0 && eof)) {
+    // The server closes after its response: wait for that FIN (EOF) so the
+    // client's close is the passive one — no TIME-WAIT pinning its port.
+    if (c.received >= s_.response_bytes && eof) {
       c.r.end_s = now_s();
       retire(c);
     }
@@ -500,8 +501,13 @@ class Runner {
     for (double t : s_.accept_once_at) {
       net_.at(server_, from_seconds(t), [this] {
         snapshot("before a single accept()");
-        if (accept_one("server calls accept() once: {}") == kNone)
+        const uint32_t idx = accept_one("server calls accept() once: {}");
+        if (idx == kNone) {
           note(TimelineEntry::Kind::server, "server calls accept() once: nothing queued");
+          return;
+        }
+        served_[idx].respond = true;  // answered like any accepted connection
+        mark_served(idx);
       });
     }
     if (s_.workers > 0) return;

@@ -122,6 +122,10 @@ TEST_F(SeedsLinux, ConnectionCompletesOnceAcceptFreesASlot) {
   auto accepts = events(j(), "accept_called");
   ASSERT_FALSE(accepts.empty());
   const double t_accept = accepts[0]["t"];
+  // The accept() at 5 s takes client 0 (first in, first out); it gets its
+  // response and the server's FIN right away.
+  EXPECT_EQ(j()["clients"][0]["accepted"], true);
+  EXPECT_NEAR(j()["clients"][0]["end_s"].get<double>(), t_accept, 0.01);
   auto late = events(j(), "completed_after_accept");
   ASSERT_EQ(late.size(), 1u) << "one slot freed, one connection gets in";
   EXPECT_GT(late[0]["t"].get<double>(), t_accept);
