@@ -264,6 +264,9 @@ bool LinuxModel::on_cookie_ack(PassiveOpener& po, Listener& l, const FourTuple& 
   p.iss = seg.h.ack - 1;
   p.irs = peer_isn;
   p.peer_mss = LinuxSyncookies::kMssTable[*mss_index];
+  // Linux cookie_v4_check: the child's window is rounded to the table MSS
+  // (measured: peer MSS 1300 with timestamps → window 65000, not 65160).
+  p.window_mss = p.peer_mss;
   p.ts_ok = o.has_timestamps;
   p.ts_recent = o.has_timestamps ? o.ts_val : 0;
   p.ts_offset = ts_offset;

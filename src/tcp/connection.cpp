@@ -163,9 +163,11 @@ void Connection::init_passive(Time now, const PassiveOpen& p) {
     c.ts_recent_valid = true;
   }
   c.recompute_mss();
-  // The window our SYN-ACK carried (Linux tcp_openreq_init_rwin: MSS less timestamps).
-  c.syn_window = initial_rcv_window(
-      c.sys(), static_cast<uint16_t>(c.adv_mss - (c.ts_ok ? kTsOptionLen : 0)), c.opts.rcvbuf);
+  // The window our SYN-ACK carried (Linux tcp_openreq_init_rwin: MSS less
+  // timestamps), or the one a cookie's ACK implies (cookie_v4_check).
+  const uint16_t window_mss =
+      p.window_mss ? p.window_mss : static_cast<uint16_t>(c.adv_mss - (c.ts_ok ? kTsOptionLen : 0));
+  c.syn_window = initial_rcv_window(c.sys(), window_mss, c.opts.rcvbuf);
   c.snd_una = p.start_state == TcpState::syn_received ? p.iss : p.iss + 1;
   c.snd_nxt = c.snd_max = p.iss + 1;
   c.snd_wnd = c.max_window = p.snd_wnd;

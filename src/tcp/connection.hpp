@@ -90,6 +90,10 @@ struct PassiveOpen {
   uint32_t snd_wnd = 0;    // peer's window from the segment that completed the handshake, scaled
   TcpState start_state = TcpState::established;  // established or syn_received
   int synack_retries = -1;  // for start_state = syn_received: SYN-ACK retries (-1: sysctl)
+  /// The MSS the initial receive window is rounded down to; 0: our MSS less
+  /// the timestamp option (a request's SYN-ACK). Linux's cookie_v4_check
+  /// redoes tcp_select_initial_window with the cookie's table MSS instead.
+  uint16_t window_mss = 0;
 };
 
 class Connection {

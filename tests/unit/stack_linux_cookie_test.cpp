@@ -151,6 +151,25 @@ TEST_F(CookieTimestamps, L17_TsvalLowBitsCarryWscaleSackEcn) {
   EXPECT_EQ(info.snd_wnd, 64240u << 7);
 }
 
+TEST_F(CookieTimestamps, L16_CookieChildsWindowIsRoundedToTheTablesMss) {
+  // Host kernel (tests/scripts/linux/cookies-overflow-ts.pkt): cookie_v4_check
+  // redoes the initial window with the cookie's MSS, timestamps not taken
+  // off: peer MSS 1300 → 65536 rounded down to 50 × 1300 = 65000, sent as
+  // ceil(65000 / 128) = 508 (an ordinary request's child: 45 × 1448 → 510).
+  auto sa = syn(2000, 5000, opts(1300, 7, true, 777));
+  ASSERT_EQ(sa.size(), 1u);
+  const uint32_t tsval = sa[0].tcp.options.ts_val;
+  EXPECT_TRUE(ack(2000, 5000, sa[0], opts(0, -1, false, 888, tsval)).empty());
+  ASSERT_TRUE(server.accept(lfd).ok());
+  const std::vector<uint8_t> data(100, 'x');
+  peer.send(now, 2000, 80, f::ACK, 5001 + 1000, sa[0].tcp.seq + 1, data,
+            opts(0, -1, false, 889, tsval));  // out of order: an immediate ACK
+  auto out = drain(server);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].tcp.ack, 5001u);
+  EXPECT_EQ(out[0].tcp.window, 508u);
+}
+
 TEST_F(Cookies, L18_CookieWithoutTimestampsLosesWscaleAndSack) {
   server.sysctls().tcp_syncookies = 2;
   listen(10);
