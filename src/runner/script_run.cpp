@@ -282,12 +282,18 @@ bool ScriptRun::outbound(const Event& ev, const Packet& exp) {
     conn.local_port_known = true;
   }
   // An outbound SYN tells the target's ISN (packetdrill relearns it on each).
-  if ((exp.flags & wire::tcp_flags::SYN) && (live->seg.h.flags & wire::tcp_flags::SYN)) {
+  if ((exp.flags & wire::tcp_flags::SYN) && (live->seg.h.flags & wire::tcp_flags::SYN) &&
+      !exp.absolute_seq) {
     conn.script_local_isn = exp.seq_start;
     conn.live_local_isn = live->seg.h.seq;
   }
   conn.learn_ts(exp, *live);
-  const Packet actual = conn.to_script(*live, exp.sport.has_value());
+  Packet actual = conn.to_script(*live, exp.sport.has_value());
+  if (exp.absolute_seq) {  // synq extension `abs`: the target's real numbers
+    actual.absolute_seq = true;
+    actual.seq_start = live->seg.h.seq;
+    actual.seq_end = actual.seq_start + actual.payload_len;
+  }
   const std::vector<std::string> diff{
       "expected: " + exp.to_string() + "  (" + expected_when + ")",
       "actual:   " + actual.to_string() + "  (at " + secs(found->at) + ")"};

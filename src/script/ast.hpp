@@ -177,6 +177,11 @@ struct Packet {
   std::optional<uint16_t> sport;
   std::optional<uint16_t> dport;
   uint8_t flags = 0;  // wire::tcp_flags bits
+  /// synq extension `abs` before the sequence numbers (outbound only): they
+  /// are the target's real numbers, not relative to its ISN. For a segment
+  /// that is not numbered from the connection's ISN, e.g. Linux's RST|ACK
+  /// with seq 0 for a new-ISN SYN in SYN-RECV (spec §7, §8 L27).
+  bool absolute_seq = false;
   uint32_t seq_start = 0;
   uint32_t seq_end = 0;
   uint16_t payload_len = 0;

@@ -224,6 +224,7 @@ std::string Packet::to_string() const {
   std::string out = direction == Direction::inbound ? "<" : ">";
   if (sport && dport) out += " " + std::to_string(*sport) + ">" + std::to_string(*dport);
   out += " " + flags_to_string(flags);
+  if (absolute_seq) out += " abs";
   out += " " + std::to_string(seq_start) + ":" + std::to_string(seq_end) + "(" +
          std::to_string(payload_len) + ")";
   if (ack) out += " ack " + std::to_string(*ack);

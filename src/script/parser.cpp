@@ -282,6 +282,14 @@ class Parser {
       p.dport = dport;
     }
     if (!flags(p.flags)) return false;
+    if (!at_line_end() && cur().is_word("abs")) {  // synq extension: absolute seq
+      if (p.direction == Direction::inbound)
+        return fail_at(cur().loc,
+                       "expected the start sequence number, got 'abs' (inbound sequence "
+                       "numbers are already the script's own, absolute)");
+      p.absolute_seq = true;
+      bump();
+    }
 
     uint32_t start = 0, end = 0;
     uint16_t len = 0;

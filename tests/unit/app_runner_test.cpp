@@ -181,6 +181,44 @@ TEST(AppRunner, WrongSyscallResultShowsTheCall) {
   EXPECT_EQ(r.report.lines[2], "  actual:   = -1 EAGAIN (Resource temporarily unavailable)");
 }
 
+TEST(AppRunner, AbsoluteSeqMatchesTheRealNumberNewIsnSynGetsRstAckSeqZero) {
+  // spec §8 L27: the RST|ACK for a new-ISN SYN carries seq 0 on the wire.
+  const std::string head = kListener + R"(
+   +0 < S 0:0(0) win 65535 <mss 1460>
+   +0 > S. 0:0(0) ack 1 <mss 1460>
+ +.01 < S 100:100(0) win 65535 <mss 1460>
+)";
+  auto ok = run(head + "   +0 > R. abs 0:0(0) ack 101\n");
+  EXPECT_TRUE(ok.report.passed) << ok.text();
+  // Relative to the listener's ISN the same packet is some other number.
+  auto relative = run(head + "   +0 > R. 0:0(0) ack 101\n");
+  EXPECT_FALSE(relative.report.passed);
+  EXPECT_NE(relative.text().find("outbound packet differs: seq"), std::string::npos)
+      << relative.text();
+  auto wrong = run(head + "   +0 > R. abs 7:7(0) ack 101\n");
+  EXPECT_FALSE(wrong.report.passed);
+  EXPECT_NE(wrong.text().find("expected: > R. abs 7:7(0) ack 101"), std::string::npos)
+      << wrong.text();
+  EXPECT_NE(wrong.text().find("actual:   > R. abs 0:0(0) ack 101"), std::string::npos)
+      << wrong.text();
+}
+
+TEST(AppRunner, LinuxTargetRefusesAnotherModel) {
+  ScriptFilesOptions o;
+  o.target = "linux";
+  o.model = "bsd44";
+  EXPECT_NE(check_target_and_model(o).find("cannot play the 'bsd44' model"), std::string::npos);
+  o.model = "linux";
+  EXPECT_EQ(check_target_and_model(o), "");
+  o.target = "synq";
+  for (const char* m : {"linux", "bsd44", "freebsd", "xnu"}) {
+    o.model = m;
+    EXPECT_EQ(check_target_and_model(o), "") << m;
+  }
+  o.model = "solaris";
+  EXPECT_NE(check_target_and_model(o).find("unknown model"), std::string::npos);
+}
+
 TEST(AppRunner, DifferMarkersNeedATargetAndAReason) {
   std::string err;
   auto m = find_differ_markers("// x\n//! expect-differ synq: not yet (issue 7)\n", &err);

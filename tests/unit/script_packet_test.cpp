@@ -130,3 +130,22 @@ TEST(ScriptPacket, ParsesInsideAScriptWithTiming) {
 
 }  // namespace
 }  // namespace synq::script
+
+namespace synq::script {
+namespace {
+
+TEST(ScriptPacket, AbsoluteSequenceNumbersOnOutboundPackets) {
+  // synq extension `abs` (spec §8 L27: a RST|ACK with the real seq 0).
+  Script s = test::parse_ok("0 > R. abs 0:0(0) ack 101\n");
+  const Packet& p = *s.events[0].packet();
+  EXPECT_TRUE(p.absolute_seq);
+  EXPECT_EQ(p.seq_start, 0u);
+  EXPECT_EQ(p.to_string(), "> R. abs 0:0(0) ack 101");
+  EXPECT_FALSE(test::parse_ok("0 > R. 0:0(0) ack 101\n").events[0].packet()->absolute_seq);
+  EXPECT_EQ(test::parse_error("0 < S abs 0:0(0) win 100\n"),
+            "t.pkt:1:7: expected the start sequence number, got 'abs' (inbound sequence "
+            "numbers are already the script's own, absolute)");
+}
+
+}  // namespace
+}  // namespace synq::script
