@@ -37,6 +37,7 @@ std::string summary_text(const LabResult& r) {
                                 : "accept " + s.accept.to_string(),
                   s.duration_s);
   if (!r.error.empty()) return out + "error: " + r.error + "\n";
+  for (const auto& n : r.notes) out += "note: " + n + "\n";
   size_t counts[5] = {};
   std::vector<double> times;
   for (const auto& c : r.clients) {
@@ -94,6 +95,7 @@ std::string to_json(const LabResult& r) {
   for (const auto& [k, v] : s.client_sysctls) csets[k] = v;
   j["settings"]["client_sysctls"] = csets;
   if (!r.error.empty()) j["error"] = r.error;
+  j["notes"] = r.notes;
   j["counters"] = ordered_json::parse(r.server.to_flat_json());
   j["client_counters"] = ordered_json::parse(r.client.to_flat_json());
 
