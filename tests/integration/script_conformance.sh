@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# The linux conformance suite on both targets (issue 5): every script in
-# tests/scripts/linux/ passes on synq (virtual time) and on the host kernel
-# (TUN in a private network namespace), and a deliberately wrong script fails
-# on both with a readable expected/actual diff.
+# The conformance suite (issue 5): every script in tests/scripts/linux/ passes
+# on synq (virtual time) and on the host kernel (TUN in a private network
+# namespace, several scripts at once); the per-model scripts in
+# tests/scripts/{bsd44,freebsd,xnu}/ pass on synq with their --model (the
+# host kernel cannot play them, and says so); a deliberately wrong script
+# fails on both targets with a readable expected/actual diff.
 set -euo pipefail
 : "${SYNQ_BIN:?}" "${SYNQ_SOURCE:?}"
 
@@ -25,6 +27,31 @@ for target in synq linux; do
     exit 1
   }
 done
+
+for model in bsd44 freebsd xnu; do
+  scripts=("$SYNQ_SOURCE"/tests/scripts/$model/*.pkt)
+  out=$("$SYNQ_BIN" script --target synq --model "$model" "${scripts[@]}") || {
+    echo "$out"
+    echo "FAILED: the $model suite on --target synq"
+    exit 1
+  }
+  echo "$model: $(tail -n 1 <<<"$out")"
+  grep -qx "${#scripts[@]} passed, 0 failed" <<<"$out" || {
+    echo "$out"
+    echo "FAILED: unexpected summary for --model $model"
+    exit 1
+  }
+done
+if out=$("$SYNQ_BIN" script --target linux --model bsd44 "$SYNQ_SOURCE"/tests/scripts/bsd44/*.pkt); then
+  echo "$out"
+  echo "FAILED: --target linux accepted --model bsd44"
+  exit 1
+fi
+grep -qF "cannot play the 'bsd44' model" <<<"$out" || {
+  echo "$out"
+  echo "FAILED: --target linux --model bsd44 did not say why it refuses"
+  exit 1
+}
 
 # A wrong script: the SYN-ACK acknowledges 1, not 2.
 tmp=$(mktemp -d)
