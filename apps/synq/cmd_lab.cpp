@@ -291,7 +291,11 @@ void run_lab(const LabArgs& a) {
     }
     if (!r.error.empty()) ++failures;
     const auto jpath = output_path(json, s, runs.size());
-    if (!jpath.empty()) {
+    if (jpath == "-" && runs.size() > 1) {
+      // Several runs on stdout: one JSON array, so the output stays one document.
+      std::printf("%s%s", results.empty() ? "[\n" : ",\n", lab::to_json(r).c_str());
+      if (results.size() + 1 == runs.size()) std::printf("\n]\n");
+    } else if (!jpath.empty()) {
       write_file(jpath, lab::to_json(r));
       if (jpath != "-") written.push_back(jpath + " (everything as JSON)");
     }

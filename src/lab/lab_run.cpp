@@ -179,7 +179,7 @@ class Runner {
     served_of_.assign(static_cast<size_t>(addrs) << 16, kNone);
     net_.set_tap([this](const sim::TapRecord& t) { on_tap(t); });
 
-    const double bins = 200;
+    const double bins = 100;
     drops_.bin_s = std::max(s_.duration_s / bins, 1e-3);
     queue_res_ = o_.queue_resolution_s >= 0 ? o_.queue_resolution_s
                  : n > 5000                 ? s_.duration_s / 4000

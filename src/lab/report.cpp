@@ -76,7 +76,7 @@ const char* kStyle = R"css(
 body { font-family: system-ui, sans-serif; margin: 24px; color: #222; background: #fff; }
 h1 { font-size: 22px; } h2 { font-size: 18px; margin-top: 28px; border-bottom: 1px solid #ccc; }
 .runs { display: flex; flex-wrap: wrap; gap: 24px; }
-.run { flex: 1 1 760px; min-width: 760px; }
+.run { flex: 1 1 700px; min-width: 700px; max-width: 900px; }
 .chart { margin: 8px 0 16px 0; }
 pre { background: #f6f6f6; padding: 8px; font-size: 12px; overflow-x: auto; }
 table.story { border-collapse: collapse; font-size: 13px; }
@@ -125,7 +125,7 @@ const char* kRender = R"js(
 ordered_json base_spec(const std::string& title) {
   return {{"$schema", "https://vega.github.io/schema/vega-lite/v6.json"},
           {"title", title},
-          {"width", 600},
+          {"width", 520},
           {"height", 200}};
 }
 
@@ -194,6 +194,7 @@ ordered_json drops_chart(const LabResult& r) {
       {"x",
        {{"field", "t"},
         {"type", "quantitative"},
+        {"bin", {{"binned", true}, {"step", r.drops.bin_s}}},
         {"title", "time (s)"},
         {"scale", {{"domain", {0, r.scenario.duration_s}}}}}},
       {"x2", {{"field", "t_end"}}},
@@ -201,7 +202,7 @@ ordered_json drops_chart(const LabResult& r) {
       {"color",
        {{"field", "reason"},
         {"type", "nominal"},
-        {"legend", {{"orient", "bottom"}, {"labelLimit", 600}, {"columns", 1}}}}}};
+        {"legend", {{"orient", "bottom"}, {"labelLimit", 520}, {"columns", 1}}}}}};
   return spec;
 }
 
