@@ -82,6 +82,9 @@ std::optional<LinuxTarget> LinuxTarget::create(const LinuxTargetConfig& config,
   tc.local = config.local;
   tc.remote = config.remote;
   tc.mtu = config.mtu;
+  // packetdrill's device name: its scripts' commands name it (defaults.sh
+  // runs `tc qdisc add dev tun0 root pfifo`). The namespace is private.
+  tc.name = "tun0";
   auto dev = tun::TunDevice::open(tc, error);
   if (!dev) return std::nullopt;
   for (const auto& [name, value] : baseline_sysctls()) {
@@ -207,6 +210,9 @@ std::string LinuxTarget::set_sysctl(std::string_view name, std::string_view valu
 std::string LinuxTarget::run_shell(const std::string& command) {
   // Runs in this namespace, from the script's directory (packetdrill runs
   // commands from where the script is, e.g. `../common/defaults.sh`).
+  // packetdrill's environment: its helper scripts (set_sysctls.py) name
+  // their restore file after PACKETDRILL_PID.
+  ::setenv("PACKETDRILL_PID", std::to_string(::getpid()).c_str(), 1);
   std::string cmd = "cd '" + config_.script_dir + "' && " + command;
   int status = std::system(cmd.c_str());
   if (status == -1) return "cannot start /bin/sh";

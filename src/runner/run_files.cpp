@@ -296,6 +296,7 @@ int run_script_files(const std::vector<std::string>& files, const ScriptFilesOpt
         SynqTargetConfig cfg;
         cfg.local = script_local_ip(*prepared[i].script);
         cfg.model = options.model;
+        cfg.script_dir = directory_of(prepared[i].path);
         SynqTarget target(cfg);
         reports[i] = run_script(*prepared[i].script, target);
       }

@@ -289,6 +289,7 @@ bool ScriptRun::outbound(const Event& ev, const Packet& exp) {
   }
   conn.learn_ts(exp, *live);
   Packet actual = conn.to_script(*live, exp.sport.has_value());
+  if (!any_time && !coalesce_segments(exp, conn, *live, hi, actual)) return false;
   if (exp.absolute_seq) {  // synq extension `abs`: the target's real numbers
     actual.absolute_seq = true;
     actual.seq_start = live->seg.h.seq;
@@ -308,6 +309,42 @@ bool ScriptRun::outbound(const Event& ev, const Packet& exp) {
     return fail(&ev, "outbound packet differs: " + field, diff);
   }
   return true;
+}
+
+bool ScriptRun::coalesce_segments(const Packet& exp, const ScriptConn& conn, const LiveTcp& first,
+                                  Duration until, Packet& actual) {
+  // packetdrill's TUN device offers TSO/GSO, so a kernel hands it one super-
+  // packet per write where a device without offload (ours, and synq) gets
+  // MSS-sized segments. A line that expects more payload than one segment
+  // carries takes the contiguous segments that follow, as GSO would have
+  // sent them: one packet, the flags of all (PSH, FIN), the last window.
+  namespace tf = wire::tcp_flags;
+  if (first.seg.h.flags & (tf::SYN | tf::RST)) return true;
+  uint32_t next_seq = first.seg.h.seq + static_cast<uint32_t>(first.seg.payload.size());
+  while (actual.payload_len < exp.payload_len && !(actual.flags & tf::FIN)) {
+    std::optional<LiveTcp> more;
+    for (auto it = buffered_.begin(); it != buffered_.end(); ++it) {
+      auto parsed = parse_live_tcp(it->bytes);
+      if (!parsed || !conn.owns(*parsed) || parsed->seg.h.seq != next_seq ||
+          parsed->seg.h.ack != first.seg.h.ack || (parsed->seg.h.flags & (tf::SYN | tf::RST)))
+        continue;
+      more = std::move(parsed);
+      buffered_.erase(it);
+      break;
+    }
+    if (!more) {
+      if (t_.now() >= until || failed_) break;
+      if (!pump(until, nullptr)) return false;
+      continue;
+    }
+    const auto len = static_cast<uint32_t>(more->seg.payload.size());
+    actual.payload_len = static_cast<uint16_t>(actual.payload_len + len);
+    actual.seq_end = actual.seq_start + actual.payload_len;
+    actual.flags |= more->seg.h.flags & (tf::PSH | tf::FIN);
+    actual.window = more->seg.h.window;
+    next_seq += len;
+  }
+  return !failed_;
 }
 
 bool ScriptRun::inbound(const Event& ev, const Packet& p, Duration /*at*/) {

@@ -35,6 +35,8 @@ class ScriptRun {
   bool run_event(const script::Event& ev);
   bool outbound(const script::Event& ev, const script::Packet& p);
   bool inbound(const script::Event& ev, const script::Packet& p, Duration at);
+  bool coalesce_segments(const script::Packet& exp, const ScriptConn& conn, const LiveTcp& first,
+                         Duration until, script::Packet& actual);
   bool shell(const script::Event& ev, const script::ShellBlock& b);
   Duration anchor_for(const script::Event& ev) const;
   Duration tolerance(Duration interval) const;

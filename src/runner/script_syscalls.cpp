@@ -160,8 +160,14 @@ bool ScriptRun::blocking_or_done(const script::Event& ev, const Syscall& sc, int
                                  std::function<bool(const CallOutcome&)> finish) {
   const bool blocking_socket = !nonblocking_[script_fd];
   const bool would_block = first.ret == -1 && (first.err == EAGAIN || first.err == EINPROGRESS);
+  const bool relative = ev.timing.kind == script::Timing::Kind::relative;
+  // `+0...0.200`: the end is in the start's frame (packetdrill's rule).
+  const Duration start_anchor = relative ? t_.now() - ev.timing.start : Duration(0);
   if (!blocking_socket || !would_block) {
-    if (ev.timing.blocking_until)
+    // `+0...0.000`: a "blocking" call whose end is now returns at once.
+    const Duration end = start_anchor + ev.timing.blocking_until.value_or(Duration(0));
+    const Duration late = t_.now() > end ? t_.now() - end : end - t_.now();
+    if (ev.timing.blocking_until && late > tolerance(Duration(0)))
       return fail(&ev, "the script says this call blocks, but it returned at once",
                   {"expected: " + sc.to_string(), "actual:   " + outcome_text(first)});
     return finish(first);
@@ -172,11 +178,8 @@ bool ScriptRun::blocking_or_done(const script::Event& ev, const Syscall& sc, int
                     "(...)` or make the socket non-blocking",
                 {"call: " + sc.to_string()});
   (void)c;
-  const bool relative = ev.timing.kind == script::Timing::Kind::relative;
   Pending p;
   p.event = &ev;
-  // `+0...0.200`: the end is in the start's frame (packetdrill's rule).
-  const Duration start_anchor = relative ? t_.now() - ev.timing.start : Duration(0);
   p.end = start_anchor + *ev.timing.blocking_until;
   p.tolerance = tolerance(p.end - t_.now());
   p.attempt = std::move(attempt);

@@ -3,7 +3,12 @@
 #include <poll.h>
 
 #include <algorithm>
+#include <fstream>
+#include <sstream>
+#include <variant>
 #include <vector>
+
+#include "script/shell_block.hpp"
 
 namespace synq::runner {
 
@@ -46,6 +51,58 @@ CallOutcome from(const Result<T>& r) {
   return CallOutcome::ok(static_cast<int64_t>(r.value()));
 }
 
+// The file a command block runs when it is nothing but a path ("./x.sh",
+// "../common/defaults.sh"), relative to the script; else empty.
+std::string command_script_path(const std::string& command, const std::string& dir) {
+  std::string c = command;
+  while (!c.empty() && (c.back() == ' ' || c.back() == '\t')) c.pop_back();
+  size_t i = 0;
+  while (i < c.size() && (c[i] == ' ' || c[i] == '\t')) ++i;
+  c = c.substr(i);
+  if (c.empty() || c.find_first_of(" \t;&|<>$`'\"") != std::string::npos) return {};
+  if (c.find('/') == std::string::npos) return {};  // a program on PATH, not a file
+  if (c[0] == '/' || dir.empty()) return c;
+  return dir + "/" + c;
+}
+
+// `$((15*1024*1024))` → `15728640`: the shell arithmetic packetdrill's
+// defaults.sh uses in sysctl values (integers with + - *, no spaces needed).
+std::string expand_arithmetic(const std::string& text) {
+  std::string out;
+  size_t pos = 0;
+  for (;;) {
+    const size_t open = text.find("$((", pos);
+    const size_t close = open == std::string::npos ? open : text.find("))", open);
+    if (close == std::string::npos) break;
+    const std::string expr = text.substr(open + 3, close - open - 3);
+    int64_t sum = 0, term = 1, num = 0;
+    int sign = 1;
+    bool ok = !expr.empty(), have_num = false;
+    for (char ch : expr + "+") {
+      if (ch >= '0' && ch <= '9') {
+        num = num * 10 + (ch - '0');
+        have_num = true;
+      } else if (ch == '*' || ch == '+' || ch == '-') {
+        if (!have_num) ok = false;
+        term *= num;
+        num = 0;
+        have_num = false;
+        if (ch != '*') {
+          sum += sign * term;
+          term = 1;
+          sign = ch == '-' ? -1 : 1;
+        }
+      } else if (ch != ' ') {
+        ok = false;
+      }
+    }
+    out += text.substr(pos, open - pos);
+    out += ok ? std::to_string(sum) : text.substr(open, close + 2 - open);
+    pos = close + 2;
+  }
+  return out + text.substr(pos);
+}
+
 StackConfig stack_config(const SynqTargetConfig& c) {
   StackConfig sc;
   sc.addresses = {c.local};
@@ -57,7 +114,8 @@ StackConfig stack_config(const SynqTargetConfig& c) {
 
 }  // namespace
 
-SynqTarget::SynqTarget(const SynqTargetConfig& config) : stack_(stack_config(config)) {}
+SynqTarget::SynqTarget(const SynqTargetConfig& config)
+    : config_(config), stack_(stack_config(config)) {}
 
 void SynqTarget::drain() {
   stack_.drain_output([this](std::span<const uint8_t> p) {
@@ -193,10 +251,27 @@ std::string SynqTarget::set_sysctl(std::string_view name, std::string_view value
   return {};
 }
 
-std::string SynqTarget::run_shell(const std::string&) {
-  // synq has no shell: a script's non-sysctl commands (packetdrill's
-  // defaults.sh and the like) configure a host, not synq.
-  return "skipped on the synq target";
+std::string SynqTarget::run_shell(const std::string& command) {
+  // synq has no shell: a script's non-sysctl commands configure a host, not
+  // synq. A command that is just the path of a shell script (packetdrill's
+  // `../common/defaults.sh`) is read for its sysctl lines, which are the
+  // part that concerns a TCP stack; knobs synq does not model are listed.
+  const std::string path = command_script_path(command, config_.script_dir);
+  std::ifstream f(path);
+  if (path.empty() || !f) return "skipped on the synq target";
+  std::stringstream text;
+  text << f.rdbuf();
+  std::string applied, unknown;
+  for (const auto& item : script::split_shell_block(expand_arithmetic(text.str()), 1).items) {
+    const auto* set = std::get_if<script::SysctlSet>(&item);
+    if (!set) continue;
+    std::string err;
+    std::string& list = stack_.sysctls().set(set->name, set->value, &err) ? applied : unknown;
+    list += (list.empty() ? "" : " ") + set->name;
+  }
+  return "skipped on the synq target but for its sysctls (applied: " +
+         (applied.empty() ? "none" : applied) +
+         "; not modelled: " + (unknown.empty() ? "none" : unknown) + ")";
 }
 
 }  // namespace synq::runner

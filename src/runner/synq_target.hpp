@@ -15,6 +15,9 @@ struct SynqTargetConfig {
   IpAddr local;                 // the stack's address
   std::string model = "linux";  // synq.listen_model for every listener
   uint64_t seed = 1;
+  /// Where the script is: a command block naming a shell script there (e.g.
+  /// packetdrill's `../common/defaults.sh`) has its sysctls applied.
+  std::string script_dir;
 };
 
 class SynqTarget final : public Target {
@@ -34,6 +37,7 @@ class SynqTarget final : public Target {
 
  private:
   void drain();
+  SynqTargetConfig config_;
   Stack stack_;
   Duration now_{0};
   std::deque<OutPacket> out_;

@@ -2,6 +2,8 @@
 // scripts, each kind of failure and its report, blocking calls, connections.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "runner/live_packet.hpp"
@@ -12,6 +14,8 @@
 
 namespace synq::runner {
 namespace {
+
+const std::string kScriptDir = SYNQ_BINARY_DIR "/app_runner_test_dir";
 
 struct Run {
   RunReport report;
@@ -27,7 +31,7 @@ Run run(const std::string& text) {
   auto parsed = script::parse_script(text, {.file = "t.pkt", .command_line = {}});
   EXPECT_TRUE(parsed.ok()) << (parsed.ok() ? "" : script::render(parsed.error()));
   if (!parsed.ok()) return {};
-  SynqTarget target(SynqTargetConfig{script_local_ip(parsed.value()), "linux", 1});
+  SynqTarget target(SynqTargetConfig{script_local_ip(parsed.value()), "linux", 1, kScriptDir});
   Run r;
   r.report = run_script(parsed.value(), target);
   r.end = target.now();
@@ -217,6 +221,66 @@ TEST(AppRunner, LinuxTargetRefusesAnotherModel) {
   }
   o.model = "solaris";
   EXPECT_NE(check_target_and_model(o).find("unknown model"), std::string::npos);
+}
+
+TEST(AppRunner, ALineExpectingMorePayloadTakesTheFollowingSegmentsAsGsoWould) {
+  // packetdrill's TUN has TSO: `write(4, ..., 2000)` is one packet there; here
+  // two MSS-1000 segments, which the line takes together.
+  const std::string head = kListener + R"(
+   +0 < S 0:0(0) win 32792 <mss 1000,nop,wscale 7>
+   +0 > S. 0:0(0) ack 1 <...>
+ +.01 < . 1:1(0) ack 1 win 257
+   +0 accept(3, ..., ...) = 4
+   +0 write(4, ..., 2000) = 2000
+)";
+  auto ok = run(head + "   +0 > P. 1:2001(2000) ack 1\n");
+  EXPECT_TRUE(ok.report.passed) << ok.text();
+  auto one = run(head + "   +0 > . 1:1001(1000) ack 1\n   +0 > P. 1001:2001(1000) ack 1\n");
+  EXPECT_TRUE(one.report.passed) << one.text();
+  auto too_much = run(head + "   +0 > P. 1:3001(3000) ack 1\n");
+  EXPECT_FALSE(too_much.report.passed);
+  EXPECT_NE(too_much.text().find("actual:   > P. 1:2001(2000) ack 1"), std::string::npos)
+      << too_much.text();
+}
+
+TEST(AppRunner, BlockingFormWhoseEndIsNowMayReturnAtOnce) {
+  // packetdrill's `+0...0.000 read(...)`: returns at once, as written.
+  const std::string head = kListener + R"(
+   +0 < S 0:0(0) win 32792 <mss 1000>
+   +0 > S. 0:0(0) ack 1 <...>
+ +.01 < . 1:1(0) ack 1 win 257
+   +0 accept(3, ..., ...) = 4
+ +.01 < P. 1:101(100) ack 1 win 257
+ +.04 > . 1:1(0) ack 101
+)";
+  auto now = run(head + "   +0...0.000 read(4, ..., 100) = 100\n");
+  EXPECT_TRUE(now.report.passed) << now.text();
+  auto later = run(head + "   +0...0.300 read(4, ..., 100) = 100\n");
+  EXPECT_FALSE(later.report.passed);
+  EXPECT_NE(later.text().find("the script says this call blocks, but it returned at once"),
+            std::string::npos)
+      << later.text();
+}
+
+TEST(AppRunner, ACommandNamingAShellScriptAppliesItsSysctlsOnSynq) {
+  // packetdrill's `../common/defaults.sh`: its sysctls (with $((...))) apply,
+  // other lines and unknown knobs are skipped with a note. A 15 MB tcp_rmem
+  // max gives wscale 8 (synq's default 6 MB: 7).
+  std::filesystem::create_directories(kScriptDir + "/common");
+  {
+    std::ofstream f(kScriptDir + "/common/defaults.sh");
+    f << "#!/bin/bash\nip tcp_metrics flush all > /dev/null 2>&1\n"
+         "sysctl -q net.ipv4.tcp_rmem=\"4096 540000 $((15*1024*1024))\"\n"
+         "sysctl -q net.ipv4.tcp_frto=2\ntc qdisc add dev tun0 root pfifo\n";
+  }
+  auto r = run("`common/defaults.sh`\n" + kListener + R"(
+   +0 < S 0:0(0) win 32792 <mss 1000,nop,wscale 7>
+   +0 > S. 0:0(0) ack 1 <mss 1460,nop,wscale 8>
+)");
+  EXPECT_TRUE(r.report.passed) << r.text();
+  EXPECT_NE(r.text().find("applied: net.ipv4.tcp_rmem; not modelled: net.ipv4.tcp_frto"),
+            std::string::npos)
+      << r.text();
 }
 
 TEST(AppRunner, DifferMarkersNeedATargetAndAReason) {
