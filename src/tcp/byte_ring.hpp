@@ -61,6 +61,15 @@ class ByteRing {
     if (pos + n > cap_) return {};
     return {buf_.get() + pos, n};
   }
+  /// Frees the storage if nothing is queued (capacity is kept; storage comes
+  /// back on the next write). For connections that will carry no more data.
+  void release_if_empty() {
+    if (size_ == 0) {
+      buf_.reset();
+      head_ = 0;
+    }
+  }
+  bool has_storage() const { return static_cast<bool>(buf_); }
   /// Drops `n` bytes from the read position.
   void consume(size_t n) {
     n = std::min(n, size_);
@@ -70,7 +79,8 @@ class ByteRing {
 
  private:
   void ensure_storage() {
-    if (!buf_) buf_ = std::make_unique<uint8_t[]>(cap_);
+    // Not zero-filled: every byte is written before it can be read.
+    if (!buf_) buf_ = std::make_unique_for_overwrite<uint8_t[]>(cap_);
   }
   std::unique_ptr<uint8_t[]> buf_;
   size_t cap_ = 0;

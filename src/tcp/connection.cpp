@@ -71,6 +71,12 @@ void Connection::Impl::set_state(TcpState to) {
   if (to == TcpState::closed) {
     t_rtx = t_persist = t_delack = t_close = kNever;
   }
+  if (to == TcpState::time_wait || to == TcpState::closed) {
+    // No more data moves (Linux swaps in a small inet_timewait_sock): give the
+    // buffers back unless the application still has bytes to read.
+    snd_ring.release_if_empty();
+    rcv_ring.release_if_empty();
+  }
   host.state_changed(self, from, to);
 }
 
@@ -437,6 +443,7 @@ TcpInfo Connection::info() const {
   i.retransmits = c.retransmits;
   i.in_recovery = c.in_recovery;
   i.ooo_ranges = static_cast<uint32_t>(c.ooo.size());
+  i.buffers_allocated = c.snd_ring.has_storage() || c.rcv_ring.has_storage();
   return i;
 }
 

@@ -68,10 +68,11 @@ struct TcpInfo {
   uint8_t snd_wscale = 0, rcv_wscale = 0;
   bool ts_ok = false, sack_ok = false, ws_ok = false;
   Duration rto{}, srtt{}, rttvar{};
-  int backoff = 0;           // exponential backoff of the running timer
-  int retransmits = 0;       // consecutive timeouts of the same data
-  bool in_recovery = false;  // NewReno fast recovery
-  uint32_t ooo_ranges = 0;   // out-of-order ranges held
+  int backoff = 0;                 // exponential backoff of the running timer
+  int retransmits = 0;             // consecutive timeouts of the same data
+  bool in_recovery = false;        // NewReno fast recovery
+  uint32_t ooo_ranges = 0;         // out-of-order ranges held
+  bool buffers_allocated = false;  // send or receive ring storage is held
 };
 
 /// Everything a passive open learned from the handshake so far (from a

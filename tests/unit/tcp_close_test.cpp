@@ -37,6 +37,25 @@ TEST_F(TcpTest, Established_Close_to_FinWait1_FinWait1_Ack_to_FinWait2_Fin_to_Ti
   EXPECT_EQ(path, want);
 }
 
+TEST_F(TcpTest, TimeWait_GivesItsBuffersBack) {
+  // A TIME-WAIT carries no data (Linux keeps only an inet_timewait_sock), so
+  // a server with many of them must not hold their send and receive buffers.
+  establish();
+  Seg req = Seg().psh().seq(kIrs + 1).ack(kIss + 1).ts(kPeerTs + 1, 0);
+  req.data = {'h', 'i'};
+  inject(req);
+  uint8_t buf[8];
+  ASSERT_EQ(*conn->recv(now, buf), 2u);
+  ASSERT_EQ(send_str("hi"), 2u);
+  EXPECT_TRUE(conn->info().buffers_allocated);
+  conn->close(now);
+  host.sent.clear();
+  inject(Seg().seq(kIrs + 3).ack(kIss + 4).ts(kPeerTs + 2, 0));  // acks data + FIN
+  inject(Seg().fin().seq(kIrs + 3).ack(kIss + 4).ts(kPeerTs + 3, 0));
+  ASSERT_EQ(conn->state(), TcpState::time_wait);
+  EXPECT_FALSE(conn->info().buffers_allocated);
+}
+
 TEST_F(TcpTest, TimeWait_ConfiguredLength_AndRetransmittedFinRestartsTimer) {
   host.sys.tcp_time_wait_ms = 2000;
   establish(false);
