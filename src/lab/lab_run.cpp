@@ -43,7 +43,6 @@ constexpr uint32_t kFirstClientAddr = 0x0a000002;  // 10.0.0.2, .3, ...
 constexpr uint32_t kSpoofBase = 0xc6120000;        // 198.18.0.0/15 (RFC 2544 benchmarking)
 constexpr uint32_t kClientsPerAddress = 10000;     // a third of the ephemeral range
 constexpr uint32_t kNone = UINT32_MAX;
-constexpr uint32_t kSmallBuffersAbove = 20000;  // clients
 constexpr Duration kScanGap = std::chrono::milliseconds(1);
 
 // One client's socket and progress; `r` is what the result reports.
@@ -132,26 +131,6 @@ class Runner {
     StackConfig client_cfg{.addresses = {}, .seed = 2, .name = "client"};
     for (uint32_t i = 0; i < addrs; ++i)
       client_cfg.addresses.push_back(IpAddr::v4(kFirstClientAddr + i));
-    // Every connection keeps its socket buffers until it is freed, TIME-WAIT
-    // included, so a huge run would hold gigabytes of 128 KB rings. Unless the
-    // scenario sets them, huge runs get small buffers (said in the summary):
-    // the payloads here are tiny, only the advertised windows change.
-    if (n > kSmallBuffersAbove) {
-      const auto sets = [](const auto& v, const char* k) {
-        for (const auto& kv : v)
-          if (kv.first == k) return true;
-        return false;
-      };
-      for (auto* v : {&s_.server_sysctls, &s_.client_sysctls})
-        for (const char* k : {"net.ipv4.tcp_rmem", "net.ipv4.tcp_wmem"})
-          if (!sets(*v, k)) {
-            v->emplace_back(k, "4096 4096 4096");
-            res.notes.push_back(
-                fmt::format("{} clients: {} = 4096 4096 4096 on the {} to bound memory", n, k,
-                            v == &s_.server_sysctls ? "server" : "clients"));
-          }
-      res.scenario = s_;
-    }
     if (!apply_sysctls(server_cfg.sysctls, s_.server_sysctls, &res.error) ||
         !apply_sysctls(client_cfg.sysctls, s_.client_sysctls, &res.error))
       return false;
