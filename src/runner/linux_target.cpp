@@ -28,12 +28,44 @@ CallOutcome sys(long r) {
   return CallOutcome::ok(r);
 }
 
-sockaddr_in to_sockaddr(const Endpoint& e) {
-  sockaddr_in sin{};
-  sin.sin_family = AF_INET;
-  sin.sin_port = htons(e.port);
-  std::memcpy(&sin.sin_addr, e.addr.bytes.data(), 4);
-  return sin;
+// A socket address for either IP version.
+struct SockAddr {
+  sockaddr_storage ss{};
+  socklen_t len = 0;
+  sockaddr* get() { return reinterpret_cast<sockaddr*>(&ss); }
+};
+
+SockAddr to_sockaddr(const Endpoint& e) {
+  SockAddr a;
+  if (e.addr.is_v4()) {
+    auto* sin = reinterpret_cast<sockaddr_in*>(&a.ss);
+    sin->sin_family = AF_INET;
+    sin->sin_port = htons(e.port);
+    std::memcpy(&sin->sin_addr, e.addr.bytes.data(), 4);
+    a.len = sizeof(sockaddr_in);
+  } else {
+    auto* sin6 = reinterpret_cast<sockaddr_in6*>(&a.ss);
+    sin6->sin6_family = AF_INET6;
+    sin6->sin6_port = htons(e.port);
+    std::memcpy(&sin6->sin6_addr, e.addr.bytes.data(), 16);
+    a.len = sizeof(sockaddr_in6);
+  }
+  return a;
+}
+
+// The device carries IPv4 (TunConfig) and, for an IPv6 script, the script's
+// IPv6 addresses too: no duplicate address detection (the address must work
+// at once) and a host route to the peer.
+std::string add_ipv6(const std::string& dev, const IpAddr& local, const IpAddr& remote) {
+  const std::string cmds[] = {
+      "ip -6 addr add " + local.to_string() + "/64 dev " + dev + " nodad",
+      "ip -6 route add " + remote.to_string() + "/128 dev " + dev,
+  };
+  for (const auto& c : cmds) {
+    const std::string quiet = c + " >/dev/null 2>&1";
+    if (std::system(quiet.c_str()) != 0) return "`" + c + "` failed";
+  }
+  return {};
 }
 
 std::pair<int, int> level_and_name(Opt o) {
@@ -79,14 +111,23 @@ std::vector<std::pair<std::string, std::string>> baseline_sysctls() {
 std::optional<LinuxTarget> LinuxTarget::create(const LinuxTargetConfig& config,
                                                std::string* error) {
   tun::TunConfig tc;
-  tc.local = config.local;
-  tc.remote = config.remote;
+  const bool v6 = !config.local.is_v4();
+  // The TUN driver configures IPv4; an IPv6 script's addresses are added
+  // below, beside packetdrill's IPv4 defaults.
+  tc.local = v6 ? IpAddr::v4(192, 168, 0, 1) : config.local;
+  tc.remote = v6 ? IpAddr::v4(192, 0, 2, 1) : config.remote;
   tc.mtu = config.mtu;
   // packetdrill's device name: its scripts' commands name it (defaults.sh
   // runs `tc qdisc add dev tun0 root pfifo`). The namespace is private.
   tc.name = "tun0";
   auto dev = tun::TunDevice::open(tc, error);
   if (!dev) return std::nullopt;
+  if (v6) {
+    if (std::string e = add_ipv6(tc.name, config.local, config.remote); !e.empty()) {
+      if (error) *error = e;
+      return std::nullopt;
+    }
+  }
   for (const auto& [name, value] : baseline_sysctls()) {
     // A knob this kernel lacks (older kernels) keeps its own default.
     if (tun::read_proc_sysctl(name)) (void)tun::write_proc_sysctl(name, value);
@@ -108,9 +149,12 @@ std::optional<OutPacket> LinuxTarget::wait_packet(Duration until) {
     auto bytes = dev_.read(std::max(left, Duration(0)));
     if (!bytes) return std::nullopt;
     const Duration at = now();
-    // Only TCP over IPv4 is the script's business (no IPv6 noise on the device).
-    if (bytes->size() >= 20 && ((*bytes)[0] >> 4) == 4 && (*bytes)[9] == IPPROTO_TCP)
-      return OutPacket{at, std::move(*bytes)};
+    // Only TCP is the script's business (not the kernel's IPv6 neighbour
+    // discovery and MLD chatter on the device).
+    const auto& b = *bytes;
+    const bool tcp4 = b.size() >= 20 && (b[0] >> 4) == 4 && b[9] == IPPROTO_TCP;
+    const bool tcp6 = b.size() >= 40 && (b[0] >> 4) == 6 && b[6] == IPPROTO_TCP;
+    if (tcp4 || tcp6) return OutPacket{at, std::move(*bytes)};
     if (at >= until) return std::nullopt;
   }
 }
@@ -125,13 +169,14 @@ CallOutcome LinuxTarget::call(const Call& c) {
     case Call::Kind::socket: {
       // Always non-blocking: the runner emulates blocking calls.
       int type = (c.value == 1 ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK | SOCK_CLOEXEC;
-      int fd = ::socket(AF_INET, type, c.value == 1 ? IPPROTO_TCP : IPPROTO_UDP);
+      const int family = config_.local.is_v4() ? AF_INET : AF_INET6;
+      int fd = ::socket(family, type, c.value == 1 ? IPPROTO_TCP : IPPROTO_UDP);
       if (fd >= 0) open_fds_.push_back(fd);
       return sys(fd);
     }
     case Call::Kind::bind: {
-      auto sin = to_sockaddr(c.endpoint);
-      return sys(::bind(c.fd, reinterpret_cast<sockaddr*>(&sin), sizeof sin));
+      auto sa = to_sockaddr(c.endpoint);
+      return sys(::bind(c.fd, sa.get(), sa.len));
     }
     case Call::Kind::listen:
       return sys(::listen(c.fd, static_cast<int>(c.value)));
@@ -141,8 +186,8 @@ CallOutcome LinuxTarget::call(const Call& c) {
       return sys(fd);
     }
     case Call::Kind::connect: {
-      auto sin = to_sockaddr(c.endpoint);
-      return sys(::connect(c.fd, reinterpret_cast<sockaddr*>(&sin), sizeof sin));
+      auto sa = to_sockaddr(c.endpoint);
+      return sys(::connect(c.fd, sa.get(), sa.len));
     }
     case Call::Kind::read: {
       std::vector<uint8_t> buf(static_cast<size_t>(c.value));

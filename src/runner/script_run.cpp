@@ -39,10 +39,17 @@ bool is_inbound_packet(const Event* ev) {
 }  // namespace
 
 IpAddr script_local_ip(const script::Script& s) {
-  return s.options.local_ip.value_or(IpAddr::v4(192, 168, 0, 1));
+  if (s.options.local_ip) return *s.options.local_ip;
+  // packetdrill's IPv6 prefix fd3d:fa7b:d17d::/48 (RFC 4193); host ::1 of it.
+  if (s.options.ip_version == script::IpVersionOption::ipv6)
+    return *IpAddr::parse("fd3d:fa7b:d17d::1");
+  return IpAddr::v4(192, 168, 0, 1);
 }
 IpAddr script_remote_ip(const script::Script& s) {
-  return s.options.remote_ip.value_or(IpAddr::v4(192, 0, 2, 1));
+  if (s.options.remote_ip) return *s.options.remote_ip;
+  if (s.options.ip_version == script::IpVersionOption::ipv6)
+    return *IpAddr::parse("2001:db8::1");  // packetdrill's (RFC 3849)
+  return IpAddr::v4(192, 0, 2, 1);
 }
 
 RunReport run_script(const script::Script& s, Target& target) {
@@ -73,10 +80,12 @@ bool ScriptRun::fail(const Event* ev, const std::string& what,
 }
 
 RunReport ScriptRun::run() {
-  if (s_.options.ip_version == script::IpVersionOption::ipv6 ||
-      s_.options.ip_version == script::IpVersionOption::ipv4_mapped_ipv6 || !local_.is_v4() ||
-      !remote_.is_v4()) {
-    fail(nullptr, "IPv6 scripts are not supported by the runner yet");
+  if (s_.options.ip_version == script::IpVersionOption::ipv4_mapped_ipv6) {
+    fail(nullptr, "--ip_version=ipv4-mapped-ipv6 is not supported by the runner");
+    return report_;
+  }
+  if (local_.version != remote_.version) {
+    fail(nullptr, "--local_ip and --remote_ip must be of the same IP version");
     return report_;
   }
   for (const auto& o : s_.options.other) note("option --" + o.name + " ignored");

@@ -155,7 +155,10 @@ CallOutcome SynqTarget::call(const Call& c) {
   CallOutcome o;
   switch (c.kind) {
     case Call::Kind::socket:
-      o = from(stack_.socket(c.value == 1 ? SockType::stream : SockType::dgram));
+      // The script's IP version decides the family (packetdrill opens
+      // AF_INET6 sockets for --ip_version=ipv6).
+      o = from(
+          stack_.socket(c.value == 1 ? SockType::stream : SockType::dgram, config_.local.version));
       break;
     case Call::Kind::bind:
       o = from(stack_.bind(c.fd, c.endpoint));

@@ -283,6 +283,24 @@ TEST(AppRunner, ACommandNamingAShellScriptAppliesItsSysctlsOnSynq) {
       << r.text();
 }
 
+TEST(AppRunner, Ipv6ScriptsUsePacketdrillsAddressesAndAnIpv6Socket) {
+  auto r = run("--ip_version=ipv6\n" + kListener + R"(
+   +0 < S 0:0(0) win 65535 <mss 1440>
+   +0 > S. 0:0(0) ack 1 win 64800 <mss 1440>
+ +.01 < . 1:1(0) ack 1 win 502
+   +0 accept(3, ..., ...) = 4
+)");
+  EXPECT_TRUE(r.report.passed) << r.text();
+  auto parsed = script::parse_script("--ip_version=ipv6\n0 socket(..., SOCK_STREAM, 0) = 3\n", {});
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_EQ(script_local_ip(parsed.value()).to_string(), "fd3d:fa7b:d17d::1");
+  EXPECT_EQ(script_remote_ip(parsed.value()).to_string(), "2001:db8::1");
+  auto mapped = run("--ip_version=ipv4-mapped-ipv6\n" + kListener);
+  EXPECT_FALSE(mapped.report.passed);
+  EXPECT_NE(mapped.text().find("ipv4-mapped-ipv6 is not supported"), std::string::npos)
+      << mapped.text();
+}
+
 TEST(AppRunner, DifferMarkersNeedATargetAndAReason) {
   std::string err;
   auto m = find_differ_markers("// x\n//! expect-differ synq: not yet (issue 7)\n", &err);
