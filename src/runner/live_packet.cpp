@@ -70,6 +70,49 @@ std::vector<script::PacketOption> parse_ordered_options(std::span<const uint8_t>
   return out;
 }
 
+std::vector<uint8_t> ordered_option_bytes(const std::vector<script::PacketOption>& options,
+                                          uint32_t seq_offset, std::optional<uint32_t> ts_ecr) {
+  using K = script::PacketOption::Kind;
+  std::vector<uint8_t> b;
+  auto be32 = [&b](uint32_t v) {
+    for (int shift = 24; shift >= 0; shift -= 8) b.push_back(static_cast<uint8_t>(v >> shift));
+  };
+  for (const auto& o : options) {
+    switch (o.kind) {
+      case K::nop:
+        b.push_back(1);
+        break;
+      case K::eol:
+        b.push_back(0);
+        break;
+      case K::mss:
+        b.insert(b.end(),
+                 {2, 4, static_cast<uint8_t>(o.value >> 8), static_cast<uint8_t>(o.value)});
+        break;
+      case K::wscale:
+        b.insert(b.end(), {3, 3, static_cast<uint8_t>(o.value)});
+        break;
+      case K::sack_permitted:
+        b.insert(b.end(), {4, 2});
+        break;
+      case K::sack:
+        b.insert(b.end(), {5, static_cast<uint8_t>(2 + 8 * o.sack.size())});
+        for (const auto& blk : o.sack) {
+          be32(blk.left + seq_offset);
+          be32(blk.right + seq_offset);
+        }
+        break;
+      case K::timestamp:
+        b.insert(b.end(), {8, 10});
+        be32(o.ts_val);
+        be32(ts_ecr.value_or(o.ts_ecr));
+        break;
+    }
+  }
+  while (b.size() % 4 != 0) b.push_back(0);
+  return b;
+}
+
 std::optional<LiveTcp> parse_live_tcp(std::span<const uint8_t> ip_packet) {
   auto ip = wire::parse_ip(ip_packet);
   if (!ip.ok() || ip.value().protocol != wire::ip_proto::TCP) return std::nullopt;

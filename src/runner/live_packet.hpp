@@ -30,6 +30,12 @@ std::optional<LiveTcp> parse_live_tcp(std::span<const uint8_t> ip_packet);
 /// skipped; a malformed list stops the walk.
 std::vector<script::PacketOption> parse_ordered_options(std::span<const uint8_t> bytes);
 
+/// The options in the script's order, as bytes (NOPs and EOLs where written),
+/// padded with EOL to a multiple of 4 — packetdrill sends them as written.
+/// `seq_offset` is added to SACK block edges; `ts_ecr` replaces a TS ecr.
+std::vector<uint8_t> ordered_option_bytes(const std::vector<script::PacketOption>& options,
+                                          uint32_t seq_offset, std::optional<uint32_t> ts_ecr);
+
 /// One connection of a script (packetdrill's `struct socket`): its ports and
 /// how its live numbers map to the script's.
 struct ScriptConn {

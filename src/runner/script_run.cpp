@@ -366,23 +366,35 @@ bool ScriptRun::inbound(const Event& ev, const Packet& p, Duration /*at*/) {
   h.ack = p.ack.value_or(0) + ((p.flags & wire::tcp_flags::ACK) ? conn.local_offset() : 0);
   h.window = p.window.value_or(65535);
   h.urgent = p.urgent.value_or(0);
-  h.options = p.tcp_options();
-  for (uint8_t i = 0; i < h.options.sack_count; ++i) {
-    h.options.sack[i].left += conn.local_offset();
-    h.options.sack[i].right += conn.local_offset();
-  }
-  if (h.options.has_timestamps && (p.flags & wire::tcp_flags::ACK)) {
-    auto ecr = conn.live_ts_ecr(h.options.ts_ecr);
+  // The options go out in the script's order (packetdrill sends them as
+  // written): the header is built without options, then they are put in
+  // front of the payload and the data offset and checksum fixed up.
+  std::optional<uint32_t> ecr;
+  for (const auto& o : p.options) {
+    if (o.kind != script::PacketOption::Kind::timestamp || !(p.flags & wire::tcp_flags::ACK))
+      continue;
+    ecr = conn.live_ts_ecr(o.ts_ecr);
     if (!ecr)
-      return fail(&ev, "cannot map TS ecr " + std::to_string(h.options.ts_ecr) +
+      return fail(&ev, "cannot map TS ecr " + std::to_string(o.ts_ecr) +
                            ": no outbound TS val seen on this connection yet");
-    h.options.ts_ecr = *ecr;
   }
-  std::vector<uint8_t> payload(p.payload_len, 0);
-  std::vector<uint8_t> buf(wire::ip_header_length(remote_.version) + 60 + payload.size());
+  const std::vector<uint8_t> opts = ordered_option_bytes(p.options, conn.local_offset(), ecr);
+  if (opts.size() > 40) return fail(&ev, "more than 40 bytes of TCP options");
+  std::vector<uint8_t> payload(opts);
+  payload.resize(opts.size() + p.payload_len, 0);
+  const size_t ip_len = wire::ip_header_length(remote_.version);
+  std::vector<uint8_t> buf(ip_len + 20 + payload.size());
   size_t n = wire::build_tcp(buf, remote_, local_, h, payload);
   if (n == 0) return fail(&ev, "cannot build the inbound packet");
   buf.resize(n);
+  uint8_t* tcp = buf.data() + ip_len;
+  tcp[12] = static_cast<uint8_t>(((20 + opts.size()) / 4) << 4 | (tcp[12] & 0x0f));
+  tcp[16] = tcp[17] = 0;
+  const auto tcp_len = static_cast<uint32_t>(n - ip_len);
+  const uint16_t sum = wire::checksum_finish(wire::checksum_add(
+      wire::pseudo_header_sum(remote_, local_, wire::ip_proto::TCP, tcp_len), {tcp, tcp_len}));
+  tcp[16] = static_cast<uint8_t>(sum >> 8);
+  tcp[17] = static_cast<uint8_t>(sum);
   if (std::string e = t_.inject(buf); !e.empty()) return fail(&ev, "inject: " + e);
   return true;
 }

@@ -301,6 +301,31 @@ TEST(AppRunner, Ipv6ScriptsUsePacketdrillsAddressesAndAnIpv6Socket) {
       << mapped.text();
 }
 
+TEST(AppRunner, InboundOptionsGoOutInTheScriptsOrder) {
+  using K = script::PacketOption::Kind;
+  std::vector<script::PacketOption> o(4);
+  o[0].kind = K::wscale;
+  o[0].value = 7;
+  o[1].kind = K::nop;
+  o[2].kind = K::mss;
+  o[2].value = 1000;
+  o[3].kind = K::sack;
+  o[3].sack = {wire::SackBlock{10, 20}};
+  EXPECT_EQ(ordered_option_bytes(o, 100, std::nullopt),
+            (std::vector<uint8_t>{
+                3, 3, 7, 1,   2, 4, 0x03, 0xe8, 5, 10,
+                0, 0, 0, 110, 0, 0, 0,    120,  0, 0}));  // SACK edges + 100, EOL padding to 20
+  // The stack reads them wherever they are: MSS 1000 is what it segments by.
+  auto r = run(kListener + R"(
+   +0 < S 0:0(0) win 65535 <wscale 7,nop,sackOK,mss 1000>
+   +0 > S. 0:0(0) ack 1 <mss 1460,nop,nop,sackOK,nop,wscale 7>
+ +.01 < . 1:1(0) ack 1 win 502
+   +0 accept(3, ..., ...) = 4
+   +0 getsockopt(4, IPPROTO_TCP, TCP_MAXSEG, [1000], [4]) = 0
+)");
+  EXPECT_TRUE(r.report.passed) << r.text();
+}
+
 TEST(AppRunner, DifferMarkersNeedATargetAndAReason) {
   std::string err;
   auto m = find_differ_markers("// x\n//! expect-differ synq: not yet (issue 7)\n", &err);
