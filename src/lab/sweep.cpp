@@ -141,7 +141,8 @@ bool apply_parameter(Scenario& s, const std::string& name, const std::string& va
   }
   if (!ok && error)
     *error = why.empty() ? fmt::format("bad value '{}' for {}", value, name)
-                         : fmt::format("{}: {}", name, why);
+             : why.compare(0, name.size(), name) == 0 ? why  // already names the knob
+                                                      : fmt::format("{}: {}", name, why);
   return ok;
 }
 
