@@ -77,8 +77,15 @@ struct Connection::Impl {
   uint32_t rcv_space = 0;     // receive buffer payload capacity (the most we ever advertise)
   uint32_t rcv_ssthresh = 0;  // window growth clamp, as Linux's rcv_ssthresh
   uint32_t rcv_mss = kDefaultPeerMss;  // estimate of the peer's segment size (delayed ACK)
-  uint32_t syn_window = 0;             // the unscaled window we put in our SYN/SYN-ACK
-  ByteRing rcv_ring;                   // readable bytes, then out-of-order bytes at their offsets
+  // Linux's quick-ACK mode (icsk_ack): ACK data at once while `quick` > 0,
+  // unless the connection is interactive (pingpong), where ACKs wait to ride
+  // on the reply.
+  uint8_t quick = 0;        // quick ACKs left
+  bool ato_set = false;     // data was received before (Linux: icsk_ack.ato != 0)
+  bool pingpong = false;    // replies follow requests within the delayed-ACK time
+  Time lrcvtime{};          // when data last arrived
+  uint32_t syn_window = 0;  // the unscaled window we put in our SYN/SYN-ACK
+  ByteRing rcv_ring;        // readable bytes, then out-of-order bytes at their offsets
   OooRanges ooo;
 
   // ------------------------------------------------------------ options
@@ -184,6 +191,9 @@ struct Connection::Impl {
   void syn_challenge();
   bool oow_rate_limited();
   void schedule_ack(bool immediate);
+  void incr_quickack(unsigned max_quickacks);
+  void on_data_received();
+  bool in_quickack_mode() const { return quick > 0 && !pingpong; }
   uint16_t select_window();
   uint32_t window_available() const;
   void fill_options(wire::TcpOptions& o, bool with_sack) const;

@@ -413,6 +413,7 @@ void Connection::Impl::process_text(const wire::TcpSegment& seg) {
       rcv_ring.commit(data.size());
     }
     rcv_nxt += static_cast<uint32_t>(data.size());
+    on_data_received();
     // Linux tcp_measure_rcv_mss / tcp_grow_window, simplified.
     rcv_mss = std::max<uint32_t>(rcv_mss, std::min<uint32_t>(data.size(), adv_mss));
     rcv_ssthresh = std::min(rcv_space, rcv_ssthresh + 2 * rcv_mss);

@@ -12,6 +12,13 @@ using namespace wire::tcp_flags;
 
 void Connection::Impl::emit(const wire::TcpHeader& h, std::span<const uint8_t> payload) {
   if (h.has(RST)) count(Counter::Tcp_OutRsts);
+  // Linux tcp_event_ack_sent: every segment that carries an ACK uses up one
+  // quick ACK. tcp_event_data_sent: data that answers received data within
+  // the delayed-ACK time marks the connection interactive (pingpong).
+  if (h.has(ACK) && quick > 0) --quick;
+  if (!payload.empty() && ato_set &&
+      now - lrcvtime < std::chrono::milliseconds(sys().tcp_delack_min_ms))
+    pingpong = true;
   host.send_segment(tuple, h, payload);
 }
 
@@ -305,11 +312,34 @@ void Connection::Impl::syn_challenge() {
   send_challenge_ack();
 }
 
+void Connection::Impl::incr_quickack(unsigned max_quickacks) {
+  // Linux tcp_incr_quickack: as many quick ACKs as half the advertised window
+  // holds full segments (at least 2), at most max_quickacks.
+  const uint32_t wnd = rcv_adv - rcv_wup;
+  unsigned n = rcv_mss ? wnd / (2 * rcv_mss) : 0;
+  if (n == 0) n = 2;
+  n = std::min(n, max_quickacks);
+  if (n > quick) quick = static_cast<uint8_t>(n);
+}
+
+void Connection::Impl::on_data_received() {
+  // Linux tcp_event_data_recv: the first data of a connection, and data after
+  // an idle time longer than the RTO, start quick-ACK mode (TCP_MAX_QUICKACKS = 16).
+  constexpr unsigned kMaxQuickacks = 16;
+  if (!ato_set) {
+    ato_set = true;
+    incr_quickack(kMaxQuickacks);
+  } else if (now - lrcvtime > current_rto()) {
+    incr_quickack(kMaxQuickacks);
+  }
+  lrcvtime = now;
+}
+
 void Connection::Impl::schedule_ack(bool immediate) {
   // RFC 9293 §3.8.6.3 / RFC 5681 §4.2, as Linux __tcp_ack_snd_check: ACK at
   // once when more than one full-sized segment is unacknowledged, for
   // out-of-order data and hole filling; else within the delayed-ACK timeout.
-  if (immediate || rcv_nxt - rcv_wup > rcv_mss) {
+  if (immediate || rcv_nxt - rcv_wup > rcv_mss || in_quickack_mode()) {
     send_ack();
     return;
   }

@@ -187,6 +187,9 @@ void Connection::Impl::on_persist_timer() {
 void Connection::Impl::on_delack_timer() {
   if (state == TcpState::closed || state == TcpState::syn_sent) return;
   count(Counter::TcpExt_DelayedACKs);
+  // Linux tcp_delack_timer_handler: a delayed ACK that fired found no reply
+  // to ride on — leave interactive mode.
+  pingpong = false;
   send_ack();
 }
 

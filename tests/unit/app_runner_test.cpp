@@ -251,7 +251,7 @@ TEST(AppRunner, BlockingFormWhoseEndIsNowMayReturnAtOnce) {
  +.01 < . 1:1(0) ack 1 win 257
    +0 accept(3, ..., ...) = 4
  +.01 < P. 1:101(100) ack 1 win 257
- +.04 > . 1:1(0) ack 101
+   +0 > . 1:1(0) ack 101
 )";
   auto now = run(head + "   +0...0.000 read(4, ..., 100) = 100\n");
   EXPECT_TRUE(now.report.passed) << now.text();

@@ -15,6 +15,25 @@ class DataTest : public TcpTest {
  protected:
   void SetUp() override { establish(false); }
   Seg ack_of(uint32_t a, uint16_t w = kWin) { return Seg().seq(kR).ack(a).win(w); }
+  /// Linux ACKs a connection's first data at once (quick-ACK mode): feeds
+  /// 100-byte segments until one is not ACKed at once, flushes that one's
+  /// delayed ACK, and returns the next sequence number the peer would use.
+  /// `quick_acks` receives how many segments were ACKed at once.
+  uint32_t use_up_quickacks(int* quick_acks = nullptr) {
+    uint32_t seq = kR;
+    int n = 0;
+    for (; n < 100; ++n) {
+      inject(Seg().seq(seq).ack(kD).win(kWin).payload(100));
+      seq += 100;
+      if (host.sent.empty()) break;
+      expect(ACK, kD, seq);
+    }
+    advance(40ms);
+    expect(ACK, kD, seq);
+    recv_all();
+    if (quick_acks) *quick_acks = n;
+    return seq;
+  }
 };
 
 TEST_F(DataTest, Send_SegmentsByMss_WithPshOnLast) {
@@ -58,31 +77,71 @@ TEST_F(DataTest, SetNodelay_PushesHeldSegment) {
   expect(ACK, kD + 1, kR, 1);
 }
 
+TEST_F(DataTest, QuickAck_FirstSixteenSegmentsAckedAtOnce_ThenDelayed) {
+  // Linux tcp_event_data_recv → tcp_incr_quickack: min(window / (2·rcv_mss), 16)
+  // quick ACKs for the first data; the 17th segment waits for the delayed ACK.
+  int quick = 0;
+  use_up_quickacks(&quick);
+  EXPECT_EQ(quick, 16);
+  EXPECT_EQ(ctr(Counter::TcpExt_DelayedACKs), 1u);
+}
+
+TEST_F(DataTest, QuickAck_IdleLongerThanRto_StartsAgain) {
+  const uint32_t r = use_up_quickacks();
+  advance(1s);  // longer than the RTO (200 ms here)
+  inject(Seg().seq(r).ack(kD).win(kWin).payload(100));
+  expect(ACK, kD, r + 100);  // at once
+}
+
+TEST_F(DataTest, QuickAck_InteractiveReplyEntersPingpong_AckRidesOnTheReply) {
+  // A reply sent within the delayed-ACK time of the request marks the
+  // connection interactive (tcp_event_data_sent → pingpong): the next
+  // request's ACK waits for the reply, though quick ACKs are left.
+  inject(Seg().seq(kR).ack(kD).win(kWin).payload("ping"));
+  expect(ACK, kD, kR + 4);  // quick ACK
+  send_str("pong");
+  expect(ACK, kD, kR + 4, 4);
+  inject(Seg().seq(kR + 4).ack(kD + 4).win(kWin).payload("ping"));
+  expect_nothing();
+  send_str("pong");
+  expect(ACK, kD + 4, kR + 8, 4);  // the ACK rides on the reply
+  // A request with no reply in time: the delayed ACK fires and pingpong ends.
+  inject(Seg().seq(kR + 8).ack(kD + 8).win(kWin).payload("ping"));
+  expect_nothing();
+  advance(40ms);
+  expect(ACK, kD + 8, kR + 12);
+  inject(Seg().seq(kR + 12).ack(kD + 8).win(kWin).payload("ping"));
+  expect(ACK, kD + 8, kR + 16);  // quick again
+}
+
 TEST_F(DataTest, DelayedAck_OneSegment_AckedAfterDelackMin) {
-  inject(Seg().seq(kR).ack(kD).win(kWin).payload(1460));
+  const uint32_t r = use_up_quickacks();
+  inject(Seg().seq(r).ack(kD).win(kWin).payload(1460));
   expect_nothing();
   advance(39ms);
   expect_nothing();
   advance(1ms);
-  expect(ACK, kD, kR + 1460);
-  EXPECT_EQ(ctr(Counter::TcpExt_DelayedACKs), 1u);
+  expect(ACK, kD, r + 1460);
+  EXPECT_EQ(ctr(Counter::TcpExt_DelayedACKs), 2u);  // one from use_up_quickacks
 }
 
 TEST_F(DataTest, DelayedAck_EverySecondFullSegment_AckedAtOnce) {
-  inject(Seg().seq(kR).ack(kD).win(kWin).payload(1460));
+  const uint32_t r = use_up_quickacks();
+  inject(Seg().seq(r).ack(kD).win(kWin).payload(1460));
   expect_nothing();
-  inject(Seg().seq(kR + 1460).ack(kD).win(kWin).payload(1460));
-  expect(ACK, kD, kR + 2920);
+  inject(Seg().seq(r + 1460).ack(kD).win(kWin).payload(1460));
+  expect(ACK, kD, r + 2920);
   EXPECT_EQ(conn->deadline(), kNever);  // the delayed ACK was cancelled
-  EXPECT_EQ(ctr(Counter::TcpExt_DelayedACKs), 0u);
+  EXPECT_EQ(ctr(Counter::TcpExt_DelayedACKs), 1u);
   EXPECT_EQ(recv_all().size(), 2920u);
 }
 
 TEST_F(DataTest, DelayedAck_PiggybacksOnData) {
-  inject(Seg().seq(kR).ack(kD).win(kWin).payload("ping"));
+  const uint32_t r = use_up_quickacks();
+  inject(Seg().seq(r).ack(kD).win(kWin).payload("ping"));
   expect_nothing();
   send_str("pong");
-  expect(ACK, kD, kR + 4, 4);
+  expect(ACK, kD, r + 4, 4);
   advance(100ms);
   expect_nothing();
 }
