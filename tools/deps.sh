@@ -7,7 +7,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config clang-format
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev libfmt-dev nlohmann-json3-dev libtomlplusplus-dev
-  libpcap-dev libsodium-dev libmnl-dev
+  libpcap-dev libsodium-dev
   tshark iproute2 python3
   chromium  # headless: the lab report test loads the page and takes a screenshot
 )
