@@ -142,7 +142,9 @@ class Connection {
   size_t send_queued() const;
   /// shutdown(SHUT_WR): FIN after queued data.
   Errno shutdown_write(Time now);
-  /// shutdown(SHUT_RD): further data is discarded (Linux: still ACKed).
+  /// shutdown(SHUT_RD), as Linux: recv() returns 0 once the queue is empty, but
+  /// data that still arrives is queued and readable (only close() discards
+  /// it); in FIN-WAIT-1/2 new data after SHUT_RD is answered with a RST.
   void shutdown_read();
   /// close(): like Linux tcp_close — unread data → RST (TCPAbortOnClose);
   /// SO_LINGER {1,0} → RST (Linux counts TCPAbortOnData on this path); else

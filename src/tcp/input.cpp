@@ -369,7 +369,7 @@ void Connection::Impl::process_text(const wire::TcpSegment& seg) {
     // Out of order (RFC 9293 §3.10.7.4 seventh; RFC 5681 §4.2: ACK at once).
     const uint32_t off = seq - rcv_nxt;
     if (!data.empty()) {
-      if (off >= room || rd_shut) {
+      if (off >= room || app_closed) {
         count(Counter::TcpExt_TCPOFODrop);  // beyond the receive buffer
         send_ack();
         return;
@@ -396,8 +396,9 @@ void Connection::Impl::process_text(const wire::TcpSegment& seg) {
 
   // In order.
   if (!data.empty()) {
-    if (rd_shut) {
-      // SHUT_RD: discarded but acknowledged (header contract).
+    if (app_closed) {
+      // After close() nobody reads: discarded but acknowledged. (SHUT_RD alone
+      // keeps queueing: Linux tcp_data_queue does not look at RCV_SHUTDOWN.)
     } else {
       if (room == 0) {
         count(Counter::TcpExt_TCPZeroWindowDrop);  // RFC 9293 §3.8.6: no room → drop, ACK
@@ -421,7 +422,7 @@ void Connection::Impl::process_text(const wire::TcpSegment& seg) {
   const bool filled_hole = !ooo.empty();
   if (filled_hole) {
     const uint32_t nxt = ooo.pop_contiguous(rcv_nxt);
-    if (!rd_shut) rcv_ring.commit(nxt - rcv_nxt);
+    if (!app_closed) rcv_ring.commit(nxt - rcv_nxt);
     rcv_nxt = nxt;
   }
   if (ooo_fin && rcv_nxt == ooo_fin_seq) {

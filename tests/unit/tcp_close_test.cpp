@@ -37,6 +37,23 @@ TEST_F(TcpTest, Established_Close_to_FinWait1_FinWait1_Ack_to_FinWait2_Fin_to_Ti
   EXPECT_EQ(path, want);
 }
 
+TEST_F(TcpTest, ShutdownRead_RecvReturnsZero_ButLaterDataIsStillReadable) {
+  // Linux: SHUT_RD makes an empty queue read as EOF, but tcp_data_queue keeps
+  // queueing what arrives (packetdrill's shutdown-rd-wr-close.pkt passes on 6.18).
+  establish();
+  conn->shutdown_read();
+  uint8_t buf[16];
+  EXPECT_EQ(*conn->recv(now, buf), 0u);
+  Seg data = Seg().psh().seq(kIrs + 1).ack(kIss + 1).ts(kPeerTs + 1, 0);
+  data.data = {'l', 'a', 't', 'e'};
+  inject(data);
+  expect(ACK, kIss + 1, kIrs + 5);
+  EXPECT_EQ(conn->readable_bytes(), 4u);
+  EXPECT_EQ(*conn->recv(now, buf), 4u);
+  EXPECT_EQ(std::string(buf, buf + 4), "late");
+  EXPECT_EQ(*conn->recv(now, buf), 0u);
+}
+
 TEST_F(TcpTest, TimeWait_GivesItsBuffersBack) {
   // A TIME-WAIT carries no data (Linux keeps only an inet_timewait_sock), so
   // a server with many of them must not hold their send and receive buffers.
