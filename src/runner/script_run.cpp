@@ -411,7 +411,9 @@ bool ScriptRun::shell(const Event& ev, const script::ShellBlock& b) {
           note(s_.file + ":" + std::to_string(cmd.line) + ": " + e + ": " + cmd.text);
           continue;
         }
-        return fail(&ev, "command `" + cmd.text + "`: " + e);
+        Event at = ev;  // name the command's own line, not the block's first
+        at.loc.line = cmd.line;
+        return fail(&at, "command `" + cmd.text + "` " + e);
       }
     }
   }

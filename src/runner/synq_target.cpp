@@ -261,7 +261,10 @@ std::string SynqTarget::run_shell(const std::string& command) {
   // part that concerns a TCP stack; knobs synq does not model are listed.
   const std::string path = command_script_path(command, config_.script_dir);
   std::ifstream f(path);
-  if (path.empty() || !f) return "skipped on the synq target";
+  if (path.empty() || !f)
+    return "runs only with --target linux: synq has no shell (on the synq target a "
+           "backtick block may hold `sysctl -q net.X=Y` lines or the path of a shell script "
+           "whose sysctl lines are applied)";
   std::stringstream text;
   text << f.rdbuf();
   std::string applied, unknown;

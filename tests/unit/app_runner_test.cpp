@@ -283,6 +283,15 @@ TEST(AppRunner, ACommandNamingAShellScriptAppliesItsSysctlsOnSynq) {
       << r.text();
 }
 
+TEST(AppRunner, AnyOtherShellCommandIsAnErrorNamingItsLineOnSynq) {
+  // Issue 5: shell lines other than sysctls run only with the linux target.
+  auto r = run("`sysctl -q net.ipv4.tcp_syncookies=0\nip link set lo mtu 1500`\n" + kListener);
+  EXPECT_FALSE(r.report.passed);
+  EXPECT_NE(r.text().find(":2: command `ip link set lo mtu 1500` runs only with --target linux"),
+            std::string::npos)
+      << r.text();
+}
+
 TEST(AppRunner, Ipv6ScriptsUsePacketdrillsAddressesAndAnIpv6Socket) {
   auto r = run("--ip_version=ipv6\n" + kListener + R"(
    +0 < S 0:0(0) win 65535 <mss 1440>
