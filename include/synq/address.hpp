@@ -51,13 +51,29 @@ struct IpAddr {
   }
   std::string to_string() const;
 
-  friend auto operator<=>(const IpAddr&, const IpAddr&) = default;
+  /// Equality as two 64-bit compares: demux tables compare addresses on every
+  /// probe, and a byte-array compare became a memcmp call there.
+  friend bool operator==(const IpAddr& a, const IpAddr& b) {
+    uint64_t a0, a1, b0, b1;
+    std::memcpy(&a0, a.bytes.data(), 8);
+    std::memcpy(&a1, a.bytes.data() + 8, 8);
+    std::memcpy(&b0, b.bytes.data(), 8);
+    std::memcpy(&b1, b.bytes.data() + 8, 8);
+    return ((a0 ^ b0) | (a1 ^ b1)) == 0 && a.version == b.version;
+  }
+  friend auto operator<=>(const IpAddr& a, const IpAddr& b) {
+    if (auto c = a.version <=> b.version; c != 0) return c;
+    return a.bytes <=> b.bytes;
+  }
 };
 
 struct Endpoint {
   IpAddr addr;
   uint16_t port = 0;
   std::string to_string() const;  // "10.0.0.1:80" or "[::1]:80"
+  friend bool operator==(const Endpoint& a, const Endpoint& b) {
+    return a.port == b.port && a.addr == b.addr;
+  }
   friend auto operator<=>(const Endpoint&, const Endpoint&) = default;
 };
 
@@ -65,6 +81,10 @@ struct Endpoint {
 struct FourTuple {
   Endpoint local;
   Endpoint remote;
+  friend bool operator==(const FourTuple& a, const FourTuple& b) {
+    return a.remote.port == b.remote.port && a.local.port == b.local.port &&
+           a.remote.addr == b.remote.addr && a.local.addr == b.local.addr;
+  }
   friend auto operator<=>(const FourTuple&, const FourTuple&) = default;
 };
 

@@ -24,7 +24,8 @@ Connection::Impl::Impl(Connection& self_, ConnectionHost& host_, const FourTuple
     : self(self_), host(host_), tuple(tuple_), opts(opts_) {
   size_buffers();
   scratch_len = std::max<size_t>(mss_from_mtu(tuple, opts.mtu), 1460);
-  scratch = std::make_unique<uint8_t[]>(scratch_len);
+  // The scratch buffer is allocated on first use (a segment whose payload
+  // wraps the send ring): most connections never need it.
 }
 
 // Ring capacities from SO_RCVBUF/SO_SNDBUF. Called at construction and again

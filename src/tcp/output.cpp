@@ -95,6 +95,7 @@ void Connection::Impl::send_data(uint32_t seq, uint32_t len, bool fin) {
     const size_t off = seq - snd_buf_seq;
     payload = snd_ring.contiguous(off, len);
     if (payload.empty()) {
+      if (!scratch) scratch = std::make_unique_for_overwrite<uint8_t[]>(scratch_len);
       const size_t n = snd_ring.copy_out(off, {scratch.get(), std::min<size_t>(len, scratch_len)});
       payload = {scratch.get(), n};
     }
