@@ -15,14 +15,6 @@ using D = ListenDecision;
 
 namespace {
 
-// Does [seq, end_seq) touch the receive window [s_win, e_win]? (RFC 9293
-// §3.10.7.4 acceptability, as BSD's tcp_input trims a segment.)
-bool in_window(uint32_t seq, uint32_t end_seq, uint32_t s_win, uint32_t e_win) {
-  if (seq == s_win) return true;
-  if (tcp::seq_gt(end_seq, s_win) && tcp::seq_lt(seq, e_win)) return true;
-  return seq == e_win && seq == end_seq;
-}
-
 // Arms the embryonic connection's one timer: the next SYN-ACK retransmission,
 // or the connection-establishment timer if that comes first.
 void arm_next(PassiveOpener& po, uint32_t req) {
@@ -81,7 +73,7 @@ void BsdEmbryonic::on_segment(PassiveOpener& po, Listener& l, uint32_t req,
   const uint32_t rcv_nxt = r.irs + 1;
   // BSD tcp_input, state SYN_RECEIVED, in its order: trim to the window, RST,
   // SYN, ACK.
-  if (!in_window(seg.h.seq, seg.h.seq + seg.seg_len(), rcv_nxt, rcv_nxt + r.window)) {
+  if (!tcp::seq_touches_window(seg.h.seq, seg.h.seq + seg.seg_len(), rcv_nxt, rcv_nxt + r.window)) {
     if (f & RST) {
       po.trace(l, t, f, D::ignore, "RST out of window");
       return;

@@ -16,17 +16,6 @@ using wire::tcp_flags::RST;
 using wire::tcp_flags::SYN;
 using D = ListenDecision;
 
-namespace {
-
-// tcp_in_window: does [seq, end_seq) touch the window [s_win, e_win]?
-bool in_window(uint32_t seq, uint32_t end_seq, uint32_t s_win, uint32_t e_win) {
-  if (seq == s_win) return true;
-  if (tcp::seq_gt(end_seq, s_win) && tcp::seq_lt(seq, e_win)) return true;
-  return seq == e_win && seq == end_seq;
-}
-
-}  // namespace
-
 int LinuxModel::clamp_backlog(int backlog, const Sysctls& s) const {
   // spec §1: the compare is unsigned, so a negative backlog becomes somaxconn.
   if (static_cast<unsigned>(backlog) > static_cast<unsigned>(s.somaxconn)) return s.somaxconn;
@@ -367,7 +356,7 @@ void LinuxModel::on_request_segment(PassiveOpener& po, Listener& l, uint32_t req
   }
 
   const uint32_t rcv_nxt = r.irs + 1;
-  if (!in_window(seg.h.seq, seg.h.seq + seg.seg_len(), rcv_nxt, rcv_nxt + r.window)) {
+  if (!tcp::seq_touches_window(seg.h.seq, seg.h.seq + seg.seg_len(), rcv_nxt, rcv_nxt + r.window)) {
     // RFC 9293 §3.10.7.4: out of window → ACK (rate limited) and drop; a RST is ignored.
     if (f & RST) {
       po.trace(l, t, f, D::ignore, "RST out of window (§2 third ACK)");
