@@ -96,7 +96,7 @@ void StackImpl::tcp_input(const wire::IpPacket& ip) {
     tcp::Connection& c = *conns_[*slot].conn;
     // Only an orphan: Linux's TIME-WAIT is always a separate mini socket, but
     // synq keeps the connection under its descriptor until close() (the
-    // engine then ignores such a SYN; the peer retries it).
+    // engine then answers such a SYN with its ACK, as with no listener).
     const bool orphan = conns_[*slot].fd < 0 && conns_[*slot].listener_fd < 0;
     if (orphan && c.state() == TcpState::time_wait && c.time_wait_accepts_syn(seg)) {
       if (listen::Listener* l = listener_at(t.local)) {

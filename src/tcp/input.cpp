@@ -514,7 +514,14 @@ void Connection::Impl::on_time_wait(const wire::TcpSegment& seg) {
     }
     return;
   }
-  if (time_wait_accepts_syn(seg)) return;  // the stack's decision (TCP_TW_SYN)
+  if (time_wait_accepts_syn(seg)) {
+    // TCP_TW_SYN reaches the connection only when the stack found no
+    // listener to open a new connection: Linux's tcp_v4_rcv then falls
+    // through to TCP_TW_ACK and answers with the TIME-WAIT's ACK (no timer
+    // restart).
+    send_ack();
+    return;
+  }
   if (paws_reject) count(Counter::TcpExt_PAWSEstab);
   if (h.has(RST)) return;  // never answered
   // Anything else, e.g. a retransmitted FIN: re-ACK and restart the 2MSL timer.

@@ -54,6 +54,20 @@ TEST_F(TimeWaitSyn, SynAboveRcvNxtEndsTimeWaitAndTheListenerAnswers) {
   EXPECT_EQ(count(Counter::Tcp_PassiveOpens), 2u);
 }
 
+TEST_F(TimeWaitSyn, WithoutAListenerTheTimeWaitAnswersWithItsAck) {
+  // Linux tcp_v4_rcv: TCP_TW_SYN finds no listener and falls through to
+  // TCP_TW_ACK — the peer learns where the old connection stands.
+  ASSERT_EQ(server.close(lfd), Errno::ok);
+  drain(server);
+  now = 1s;
+  auto out = syn(2000, 5002 + 100000);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_TRUE(out[0].is(f::ACK));
+  EXPECT_EQ(out[0].tcp.seq, server_fin_seq + 1);
+  EXPECT_EQ(out[0].tcp.ack, 5002u);
+  EXPECT_EQ(state_of_2000(), TcpState::time_wait);
+}
+
 TEST_F(TimeWaitSyn, OldSynKeepsTheTimeWaitAndIsAnsweredWithAnAck) {
   now = 1s;
   auto out = syn(2000, 4000);  // below rcv_nxt: an old duplicate

@@ -103,7 +103,7 @@ TEST_F(TcpTest, TimeWait_Rst_to_Closed) {
   EXPECT_EQ(conn->state(), TcpState::closed);
 }
 
-TEST_F(TcpTest, TimeWait_NewerSyn_IsLeftToTheStack) {
+TEST_F(TcpTest, TimeWait_NewerSyn_TheStackDecides_ElseTheTimeWaitAcks) {
   establish(false);
   conn->shutdown_write(now);
   expect(FIN | ACK, kIss + 1, kIrs + 1);
@@ -112,8 +112,12 @@ TEST_F(TcpTest, TimeWait_NewerSyn_IsLeftToTheStack) {
   Seg syn = Seg().syn().seq(kIrs + 100000);
   wire::TcpSegment s{syn.h, {}};
   EXPECT_TRUE(conn->time_wait_accepts_syn(s));
+  // The stack gives it to a listener if there is one; if it reaches the
+  // connection, there is none: TCP_TW_SYN → TCP_TW_ACK.
+  const Time deadline = conn->deadline();
   inject(syn);
-  expect_nothing();
+  expect(ACK, kIss + 2, kIrs + 2);
+  EXPECT_EQ(conn->deadline(), deadline);  // the 2MSL timer is not restarted
   Seg old = Seg().syn().seq(kIrs - 5);
   EXPECT_FALSE(conn->time_wait_accepts_syn(wire::TcpSegment{old.h, {}}));
 }
