@@ -183,6 +183,8 @@ struct Connection::Impl {
   void send_syn();
   void send_synack();
   void send_ack();
+  /// A segment with only ACK set at `seq`, our window and timestamps (and SACK blocks if asked).
+  void send_bare_ack(uint32_t seq, bool with_sack);
   void send_probe();
   void send_active_reset();
   void send_reset_reply(uint32_t seq);

@@ -217,33 +217,28 @@ void Connection::Impl::send_synack() {
   emit(h, {});
 }
 
-void Connection::Impl::send_ack() {
-  if (state == TcpState::closed || state == TcpState::syn_sent) return;
+void Connection::Impl::send_bare_ack(uint32_t seq, bool with_sack) {
   wire::TcpHeader h;
   h.sport = tuple.local.port;
   h.dport = tuple.remote.port;
-  h.seq = snd_nxt;
+  h.seq = seq;
   h.ack = rcv_nxt;
   h.flags = ACK;
   h.window = select_window();
-  fill_options(h.options, true);
+  fill_options(h.options, with_sack);
   t_delack = kNever;
   emit(h, {});
+}
+
+void Connection::Impl::send_ack() {
+  if (state == TcpState::closed || state == TcpState::syn_sent) return;
+  send_bare_ack(snd_nxt, true);
 }
 
 void Connection::Impl::send_probe() {
   // Linux tcp_xmit_probe_skb: a bare ACK with an old sequence number
   // (SND.UNA - 1) makes the receiver answer with its current window.
-  wire::TcpHeader h;
-  h.sport = tuple.local.port;
-  h.dport = tuple.remote.port;
-  h.seq = snd_una - 1;
-  h.ack = rcv_nxt;
-  h.flags = ACK;
-  h.window = select_window();
-  fill_options(h.options, false);
-  t_delack = kNever;
-  emit(h, {});
+  send_bare_ack(snd_una - 1, false);
 }
 
 void Connection::Impl::send_active_reset() {
