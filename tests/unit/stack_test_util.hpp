@@ -192,4 +192,25 @@ inline std::span<const uint8_t> bytes(const std::string& s) {
   return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
 }
 
+/// Two stacks on a 1 ms link with one established, accepted connection:
+/// client descriptor `c`, server child `s`, listener `lfd` on 10.0.0.1:80.
+struct TwoStacks : ::testing::Test {
+  Stack server{config("10.0.0.1", 1, "server")};
+  Stack client{config("10.0.0.2", 2, "client")};
+  Link link{client, server, 1ms};
+  int lfd = -1, c = -1, s = -1;
+
+  void SetUp() override {
+    lfd = *server.socket(SockType::stream);
+    ASSERT_EQ(server.bind(lfd, ep("10.0.0.1", 80)), Errno::ok);
+    ASSERT_EQ(server.listen(lfd, 5), Errno::ok);
+    c = *client.socket(SockType::stream);
+    ASSERT_EQ(client.connect(c, ep("10.0.0.1", 80)), Errno::einprogress);
+    link.run_for(10ms);
+    auto accepted = server.accept(lfd);
+    ASSERT_TRUE(accepted.ok());
+    s = *accepted;
+  }
+};
+
 }  // namespace synq::test
