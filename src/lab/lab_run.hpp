@@ -28,6 +28,10 @@ struct ClientResult {
   bool accepted = false;           // the server application accepted it
   uint32_t syn_drops = 0;          // listener decisions that dropped one of its SYNs
   bool first_syn_dropped = false;  // the very first decision on it was a SYN drop
+  uint32_t acks_dropped = 0;       // its third ACKs the listener ignored or dropped (queue full)
+  bool reset = false;              // the server sent it a RST (listener decision or connection)
+  /// The client saw a drop of any kind: what sweeps and reports call "dropped".
+  bool saw_drop() const { return syn_drops > 0 || acks_dropped > 0 || reset; }
 };
 
 struct QueueSample {
