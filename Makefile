@@ -46,6 +46,7 @@ test: build build-asan
 
 bench: build
 	@./$(BUILD)/synq_bench --benchmark_counters_tabular=true
+	@bench/lab_scale.sh ./$(BUILD)/synq
 
 format:
 	@find include src apps tests bench fuzz -name '*.[ch]pp' | xargs clang-format -i

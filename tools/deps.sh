@@ -9,6 +9,7 @@ PACKAGES=(
   libcli11-dev libfmt-dev nlohmann-json3-dev libtomlplusplus-dev
   libpcap-dev libsodium-dev
   tshark iproute2 python3
+  time  # GNU time: `make bench` reports the lab CLI's wall time and peak memory
   chromium  # headless: the lab report test loads the page and takes a screenshot
 )
 # The lab report's charts come from npm (Vega-Lite); any Node with npm will do.

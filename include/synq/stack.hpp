@@ -4,6 +4,7 @@
 //                advance(now)        → run timers due at or before now
 //                next_deadline()     → when advance() must be called next
 //                drain_output(sink)  → take the IP packets the stack wants sent
+//                drain_ready(sink)   → which descriptors a packet or timer touched
 // Application side: a socket-like API on small integer descriptors. Every call
 // is non-blocking; "now" is the time of the last driver call.
 #pragma once
@@ -133,6 +134,18 @@ class Stack {
   void drain_output(const std::function<void(std::span<const uint8_t>)>& sink);
   /// Time of the last driver call.
   Time now() const;
+  /// Readiness notification, like epoll with EPOLLET: calls sink(fd, events)
+  /// once for every descriptor that a received packet or a timer touched
+  /// since the last call — a connection's segment or timeout, a listener
+  /// whose accept queue gained a child, a UDP socket's datagram — with its
+  /// poll() bits (Readiness) as they are now, in the order the descriptors
+  /// were first touched; descriptors with no bit set or closed since are
+  /// skipped. Then the list is empty. What the application itself does
+  /// (send, recv, accept, close) is not reported: it knows. A driver calls it
+  /// after input()/advance() and does work in proportion to what happened.
+  void drain_ready(const std::function<void(int fd, uint32_t events)>& sink);
+  /// True when drain_ready() has descriptors to report.
+  bool has_ready() const;
 
   // ---------------------------------------------------------------- sockets
   Result<int> socket(SockType type, IpVersion family = IpVersion::v4);

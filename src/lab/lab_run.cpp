@@ -1,9 +1,8 @@
 // The lab runner: one Scenario in the simulator. Per event it does O(1) work
-// plus the sockets the event touched: a tap marks the client or served
-// connection a delivered packet is for, the hooks look at those only, and the
-// queues are read with Stack::listener_queues. Only timer events on the
-// client host (SYN retries giving up, data timeouts) need a walk over the
-// clients still in progress, and that walk runs at most once per millisecond.
+// plus the sockets the event touched: each host's stack says which
+// descriptors a packet or a timer touched (Stack::drain_ready), the hooks step
+// those clients and served connections only, and the queues are read with
+// Stack::listener_queues. Nothing walks the clients in flight.
 #include <algorithm>
 #include <cmath>
 #include <memory>
@@ -43,18 +42,15 @@ constexpr uint32_t kFirstClientAddr = 0x0a000002;  // 10.0.0.2, .3, ...
 constexpr uint32_t kSpoofBase = 0xc6120000;        // 198.18.0.0/15 (RFC 2544 benchmarking)
 constexpr uint32_t kClientsPerAddress = 10000;     // a third of the ephemeral range
 constexpr uint32_t kNone = UINT32_MAX;
-constexpr Duration kScanGap = std::chrono::milliseconds(1);
 
 // One client's socket and progress; `r` is what the result reports.
 struct Client {
   ClientResult r;
   int fd = -1;
-  uint32_t addr = 0;           // index of its source address
-  uint32_t active_at = kNone;  // position in Runner::active_
-  bool connected = false;      // the client saw the handshake complete
-  bool done = false;           // outcome decided and socket closed
-  bool dirty = false;          // a packet arrived for it since the last look
-  bool decided = false;        // the listener has made a decision about it
+  uint32_t addr = 0;       // index of its source address
+  bool connected = false;  // the client saw the handshake complete
+  bool done = false;       // outcome decided and socket closed
+  bool decided = false;    // the listener has made a decision about it
   uint32_t sent = 0;
   uint32_t received = 0;
 };
@@ -62,7 +58,6 @@ struct Client {
 // A connection the server application accepted.
 struct Served {
   int fd = -1;
-  uint32_t key = kNone;  // its slot in served_of_
   uint32_t received = 0;
   uint32_t sent = 0;
   bool respond = false;  // respond once the request is in (no workers, or service over)
@@ -113,6 +108,7 @@ class Runner {
     res.drops = std::move(drops_);
     res.attacker_syns = attacker_ ? attacker_->sent() : 0;
     res.events = net_.events_processed();
+    res.max_clients_in_flight = max_in_flight_;
     res.story = find_story(res);
     return res;
   }
@@ -155,8 +151,7 @@ class Runner {
     }
     if (!o_.pcap_path.empty() && !net_.capture_all(o_.pcap_path, &res.error)) return false;
     client_of_.assign(static_cast<size_t>(addrs) << 16, kNone);
-    served_of_.assign(static_cast<size_t>(addrs) << 16, kNone);
-    net_.set_tap([this](const sim::TapRecord& t) { on_tap(t); });
+    if (o_.record_timeline) net_.set_tap([this](const sim::TapRecord& t) { on_tap(t); });
 
     const double bins = 100;
     drops_.bin_s = std::max(s_.duration_s / bins, 1e-3);
@@ -179,10 +174,8 @@ class Runner {
       res.error = fmt::format("listen({}) failed: {}", s_.backlog, errno_name(e));
       return false;
     }
-    note(TimelineEntry::Kind::server,
-         fmt::format("server listens on {} with listen(fd, {}), model {}",
-                     Endpoint{IpAddr::v4(kServerAddr), kServerPort}.to_string(), s_.backlog,
-                     s_.model));
+    note(TimelineEntry::Kind::server, -1, "server listens on {} with listen(fd, {}), model {}",
+         Endpoint{IpAddr::v4(kServerAddr), kServerPort}.to_string(), s_.backlog, s_.model);
     clients_.resize(n);
     schedule_clients();
     schedule_accepts();
@@ -194,17 +187,20 @@ class Runner {
 
   double now_s() const { return to_seconds(net_.now()); }
 
-  void note(TimelineEntry::Kind k, std::string text, int client = -1) {
+  // A timeline line; formatted only when a timeline is recorded (huge runs
+  // must not pay a string per client).
+  template <typename... Args>
+  void note(TimelineEntry::Kind k, int client, fmt::format_string<Args...> format, Args&&... args) {
     if (!o_.record_timeline) return;
     TimelineEntry e;
     e.t = now_s();
     e.kind = k;
-    e.text = std::move(text);
+    e.text = fmt::format(format, std::forward<Args>(args)...);
     e.client = client;
     timeline_.push_back(std::move(e));
   }
 
-  // Index in client_of_/served_of_ for a client address and port, or kNone.
+  // Index in client_of_ for a client address and port, or kNone.
   uint32_t key_of(const IpAddr& a, uint16_t port) const {
     if (!a.is_v4()) return kNone;
     const uint32_t idx = a.v4_host_order() - kFirstClientAddr;
@@ -214,37 +210,9 @@ class Runner {
     return idx << 16 | port;
   }
 
-  // Addresses and ports straight from the IPv4/TCP headers: the tap runs for
-  // every packet, so no full parse unless the timeline wants a line.
+  // The timeline's packet lines (the tap runs only when a timeline is recorded).
   void on_tap(const sim::TapRecord& t) {
-    const auto p = t.packet;
-    if (p.size() < 40 || (p[0] >> 4) != 4 || p[9] != 6) return;
-    const size_t ihl = static_cast<size_t>(p[0] & 0x0f) * 4;
-    if (p.size() < ihl + 20) return;
-    const auto addr_at = [&](size_t o) { return IpAddr::v4(p[o], p[o + 1], p[o + 2], p[o + 3]); };
-    const auto port_at = [&](size_t o) { return static_cast<uint16_t>(p[o] << 8 | p[o + 1]); };
-    const bool from_client = t.from == client_;
-    const uint32_t key =
-        from_client ? key_of(addr_at(12), port_at(ihl)) : key_of(addr_at(16), port_at(ihl + 2));
-    if (t.event == sim::TapEvent::deliver) {
-      if (key == kNone) return;
-      if (t.to == client_) {
-        const uint32_t c = client_of_[key];
-        if (c != kNone && !clients_[c].dirty && !clients_[c].done) {
-          clients_[c].dirty = true;
-          dirty_clients_.push_back(c);
-        }
-        delivered_to_client_ = true;
-      } else if (t.to == server_) {
-        const uint32_t sv = served_of_[key];
-        if (sv != kNone && !served_[sv].dirty) {
-          served_[sv].dirty = true;
-          dirty_served_.push_back(sv);
-        }
-      }
-      return;
-    }
-    if (!o_.record_timeline || packet_lines_ >= o_.timeline_limit) return;
+    if (t.event == sim::TapEvent::deliver || packet_lines_ >= o_.timeline_limit) return;
     if (attacker_ && (t.from == attacker_host_ || t.to == attacker_host_))
       return;  // a flood would drown the story
     auto ip = wire::parse_ip(t.packet);
@@ -252,6 +220,10 @@ class Runner {
     auto seg = wire::parse_tcp(ip.value(), false);
     if (!seg.ok()) return;
     ++packet_lines_;
+    const bool from_client = t.from == client_;
+    const Endpoint client_end = from_client ? Endpoint{ip.value().src, seg.value().h.sport}
+                                            : Endpoint{ip.value().dst, seg.value().h.dport};
+    const uint32_t key = key_of(client_end.addr, client_end.port);
     TimelineEntry e;
     e.t = to_seconds(t.time);
     e.kind = TimelineEntry::Kind::packet;
@@ -264,7 +236,7 @@ class Runner {
     e.seq = seg.value().h.seq;
     e.ack = seg.value().h.ack;
     e.len = static_cast<uint32_t>(seg.value().payload.size());
-    e.client = key == kNone ? -1 : static_cast<int>(client_of_[key]);
+    e.client = key == kNone || client_of_[key] == kNone ? -1 : static_cast<int>(client_of_[key]);
     timeline_.push_back(std::move(e));
   }
 
@@ -277,14 +249,16 @@ class Runner {
       if (e.decision == ListenDecision::drop && syn) {
         ++c.r.syn_drops;
         if (!c.decided) c.r.first_syn_dropped = true;
+      } else if (e.decision == ListenDecision::drop && (e.tcp_flags & wire::tcp_flags::ACK)) {
+        ++c.r.acks_dropped;  // its third ACK (or a later one) ignored: the child was not made
+      } else if (e.decision == ListenDecision::rst) {
+        c.r.reset = true;
       }
       c.decided = true;
     }
     const double t = to_seconds(e.time);
     if (e.decision == ListenDecision::drop) {
-      std::string reason(e.reason);
-      if (e.counter) reason += fmt::format(" [{}]", counter_info(*e.counter).name);
-      auto& bins = drops_.by_reason[reason];
+      auto& bins = drop_bins(e);
       const size_t bin = static_cast<size_t>(t / drops_.bin_s);
       if (bins.size() <= bin) bins.resize(bin + 1, 0);
       ++bins[bin];
@@ -312,6 +286,19 @@ class Runner {
       timeline_.push_back(std::move(te));
     }
     decisions_.push_back(std::move(d));
+  }
+
+  // The per-bin drop counts of a decision's reason and counter. Reasons are
+  // static strings: found by address, so a flood costs no string per drop.
+  std::vector<uint32_t>& drop_bins(const ListenEvent& e) {
+    const int counter = e.counter ? static_cast<int>(*e.counter) : -1;
+    for (const auto& k : drop_keys_)
+      if (k.reason == e.reason.data() && k.counter == counter) return *k.bins;
+    std::string name(e.reason);
+    if (e.counter) name += fmt::format(" [{}]", counter_info(*e.counter).name);
+    auto* bins = &drops_.by_reason[name];
+    drop_keys_.push_back({e.reason.data(), counter, bins});
+    return *bins;
   }
 
   // ------------------------------------------------------------ clients
@@ -368,21 +355,21 @@ class Runner {
       c.r.port = name->port;
       client_of_[c.addr << 16 | c.r.port] = static_cast<uint32_t>(i);
     }
-    c.active_at = static_cast<uint32_t>(active_.size());
-    active_.push_back(static_cast<uint32_t>(i));
-    note(TimelineEntry::Kind::client,
-         fmt::format("client {} (port {}) calls connect(): {}", i, c.r.port, errno_name(e)),
-         static_cast<int>(i));
+    index_by_fd(client_by_fd_, c.fd, static_cast<uint32_t>(i));
+    max_in_flight_ = std::max(max_in_flight_, ++in_flight_);
+    note(TimelineEntry::Kind::client, static_cast<int>(i),
+         "client {} (port {}) calls connect(): {}", i, c.r.port, errno_name(e));
     if (s_.connect_timeout_s > 0)
       net_.at(client_, from_seconds(c.r.start_s + s_.connect_timeout_s), [this, i] {
         Client& cl = clients_[i];
         if (cl.done || cl.connected) return;
-        step_client(net_.stack(client_), cl);  // it may have just completed
+        Stack& cst = net_.stack(client_);
+        if (auto ready = cst.poll(cl.fd); ready.ok())
+          step_client(cst, cl, *ready);  // it may have just completed
         if (cl.done || cl.connected) return;
-        note(TimelineEntry::Kind::client,
-             fmt::format("client {} (port {}) gives up: no connection after {} s", cl.r.id,
-                         cl.r.port, s_.connect_timeout_s),
-             cl.r.id);
+        note(TimelineEntry::Kind::client, cl.r.id,
+             "client {} (port {}) gives up: no connection after {} s", cl.r.id, cl.r.port,
+             s_.connect_timeout_s);
         finish(cl, Outcome::timed_out, Errno::etimedout);
       });
   }
@@ -391,87 +378,54 @@ class Runner {
     c.r.outcome = o;
     c.r.error = e;
     c.r.end_s = now_s();
+    // A RST from the server refused or reset it: a drop as the client sees it.
+    if (e == Errno::econnrefused || e == Errno::econnreset) c.r.reset = true;
     retire(c);
   }
 
   void retire(Client& c) {
     c.done = true;
+    --in_flight_;
+    client_by_fd_[static_cast<size_t>(c.fd)] = kNone;
     net_.stack(client_).close(c.fd);
-    // Swap-remove from the in-progress list.
-    const uint32_t pos = c.active_at;
-    if (pos != kNone) {
-      const uint32_t last = active_.back();
-      active_[pos] = last;
-      clients_[last].active_at = pos;
-      active_.pop_back();
-      c.active_at = kNone;
-    }
   }
 
+  // fd -> index tables: descriptors are small integers, lowest free first.
+  static void index_by_fd(std::vector<uint32_t>& table, int fd, uint32_t index) {
+    const auto at = static_cast<size_t>(fd);
+    if (table.size() <= at) table.resize(std::max(at + 1, table.size() * 2), kNone);
+    table[at] = index;
+  }
+
+  // Only the descriptors a packet or timer touched: SYN-ACKs, RSTs, data,
+  // SYN retries giving up, data timeouts.
   void on_client_event() {
     Stack& st = net_.stack(client_);
-    for (size_t k = 0; k < dirty_clients_.size(); ++k) {
-      Client& c = clients_[dirty_clients_[k]];
-      c.dirty = false;
-      if (!c.done) step_client(st, c);
-    }
-    dirty_clients_.clear();
-    // No packet: a timer or a callback. Timers can fail a connect() or a
-    // connection without a packet, so look at everyone in progress — at
-    // most once per kScanGap, the next look already scheduled otherwise.
-    if (!delivered_to_client_) request_scan();
-    delivered_to_client_ = false;
-  }
-
-  void request_scan() {
-    const Time now = net_.now();
-    if (now - last_scan_ >= kScanGap) {
-      scan_clients();
-      return;
-    }
-    if (scan_scheduled_) return;
-    scan_scheduled_ = true;
-    net_.at(client_, last_scan_ + kScanGap, [this] {
-      scan_scheduled_ = false;
-      scan_clients();
+    st.drain_ready([&](int fd, uint32_t events) {
+      const auto at = static_cast<size_t>(fd);
+      const uint32_t c = at < client_by_fd_.size() ? client_by_fd_[at] : kNone;
+      if (c != kNone && !clients_[c].done) step_client(st, clients_[c], events);
     });
   }
 
-  void scan_clients() {
-    last_scan_ = net_.now();
-    Stack& st = net_.stack(client_);
-    // step_client may retire clients (swap-remove): walk backwards.
-    for (size_t k = active_.size(); k-- > 0;) {
-      if (k >= active_.size()) continue;
-      step_client(st, clients_[active_[k]]);
-    }
-  }
-
-  void step_client(Stack& st, Client& c) {
-    auto ready = st.poll(c.fd);
-    if (!ready.ok()) return;
-    if (*ready & kError) {
+  void step_client(Stack& st, Client& c, uint32_t ready) {
+    if (ready & kError) {
       // SO_ERROR is read-and-clear: read it once.
       const auto so_error = st.getsockopt(c.fd, SockOpt::so_error);
       const Errno e = so_error.ok() ? static_cast<Errno>(*so_error) : Errno::ok;
       Outcome o = !c.connected ? (e == Errno::etimedout ? Outcome::timed_out : Outcome::refused)
                                : (e == Errno::etimedout ? Outcome::timed_out : Outcome::reset);
-      note(TimelineEntry::Kind::client,
-           fmt::format("client {} (port {}): {}", c.r.id, c.r.port,
-                       c.connected ? fmt::format("connection fails with {}", errno_name(e))
-                                   : fmt::format("connect() fails with {}", errno_name(e))),
-           c.r.id);
+      note(TimelineEntry::Kind::client, c.r.id, "client {} (port {}): {} fails with {}", c.r.id,
+           c.r.port, c.connected ? "connection" : "connect()", errno_name(e));
       finish(c, o, e);
       return;
     }
-    if (!c.connected && (*ready & kWritable)) {
+    if (!c.connected && (ready & kWritable)) {
       c.connected = true;
       c.r.outcome = Outcome::established;
       c.r.connect_time_s = now_s() - c.r.start_s;
-      note(TimelineEntry::Kind::client,
-           fmt::format("client {} (port {}) is ESTABLISHED after {:.3f} s", c.r.id, c.r.port,
-                       c.r.connect_time_s),
-           c.r.id);
+      note(TimelineEntry::Kind::client, c.r.id, "client {} (port {}) is ESTABLISHED after {:.3f} s",
+           c.r.id, c.r.port, c.r.connect_time_s);
     }
     if (!c.connected) return;
     if (c.sent < s_.request_bytes) {
@@ -501,9 +455,9 @@ class Runner {
     for (double t : s_.accept_once_at) {
       net_.at(server_, from_seconds(t), [this] {
         snapshot("before a single accept()");
-        const uint32_t idx = accept_one("server calls accept() once: {}");
+        const uint32_t idx = accept_one("server calls accept() once:");
         if (idx == kNone) {
-          note(TimelineEntry::Kind::server, "server calls accept() once: nothing queued");
+          note(TimelineEntry::Kind::server, -1, "server calls accept() once: nothing queued");
           return;
         }
         served_[idx].respond = true;  // answered like any accepted connection
@@ -514,7 +468,7 @@ class Runner {
     if (s_.accept.kind == AcceptPolicy::Kind::at) {
       net_.at(server_, from_seconds(s_.accept.param), [this] {
         accepting_ = true;
-        note(TimelineEntry::Kind::server, "server application starts calling accept()");
+        note(TimelineEntry::Kind::server, -1, "server application starts calling accept()");
         snapshot("before the first accept()");
       });
     } else if (s_.accept.kind == AcceptPolicy::Kind::rate) {
@@ -532,7 +486,7 @@ class Runner {
   }
 
   // accept() once; returns the served index or kNone.
-  uint32_t accept_one(const char* note_format) {
+  uint32_t accept_one(std::string_view what) {
     Stack& st = net_.stack(server_);
     Endpoint peer;
     auto fd = st.accept(listener_, &peer);
@@ -540,13 +494,13 @@ class Runner {
     ++accepted_;
     const uint32_t key = key_of(peer.addr, peer.port);
     const auto idx = static_cast<uint32_t>(served_.size());
-    served_.push_back({*fd, key, 0, 0, false, false, false});
-    if (key != kNone) {
-      served_of_[key] = idx;
+    served_.push_back({.fd = *fd});
+    index_by_fd(served_by_fd_, *fd, idx);
+    if (key != kNone)
       if (const uint32_t c = client_of_[key]; c != kNone) clients_[c].r.accepted = true;
-    }
-    note(TimelineEntry::Kind::server, fmt::format(fmt::runtime(note_format), peer.to_string()),
-         key == kNone ? -1 : static_cast<int>(client_of_[key]));
+    if (o_.record_timeline)
+      note(TimelineEntry::Kind::server, key == kNone ? -1 : static_cast<int>(client_of_[key]),
+           "{} {}", what, peer.to_string());
     return idx;
   }
 
@@ -565,8 +519,15 @@ class Runner {
 
   void serve() {
     Stack& st = net_.stack(server_);
+    // Served connections a packet or timer touched; the listener's readiness
+    // needs no look of its own: the accept loops below run on every event.
+    st.drain_ready([this](int fd, uint32_t) {
+      const auto at = static_cast<size_t>(fd);
+      if (fd != listener_ && at < served_by_fd_.size() && served_by_fd_[at] != kNone)
+        mark_served(served_by_fd_[at]);
+    });
     while (workers_idle_ > 0) {
-      const uint32_t idx = accept_one("a worker accept()s {}");
+      const uint32_t idx = accept_one("a worker accept()s");
       if (idx == kNone) break;
       --workers_idle_;
       net_.at(server_, net_.now() + from_seconds(service_time()), [this, idx] {
@@ -576,7 +537,7 @@ class Runner {
       });
     }
     while (s_.workers == 0 && (accepting_ || accept_tokens_ > 0)) {
-      const uint32_t idx = accept_one("server accept() returns {}");
+      const uint32_t idx = accept_one("server accept() returns");
       if (idx == kNone) break;
       if (accept_tokens_ > 0) --accept_tokens_;
       served_[idx].respond = true;
@@ -609,10 +570,9 @@ class Runner {
       if (auto n = st.send(c.fd, scratch_); n.ok()) c.sent += static_cast<uint32_t>(*n);
     }
     if (c.sent >= s_.response_bytes) {
+      served_by_fd_[static_cast<size_t>(c.fd)] = kNone;
       st.close(c.fd);
       c.closed = true;
-      if (c.key != kNone && served_of_[c.key] == static_cast<uint32_t>(&c - served_.data()))
-        served_of_[c.key] = kNone;
     }
   }
 
@@ -661,7 +621,7 @@ class Runner {
                           i.send_q, i.local.to_string(),
                           i.state == TcpState::listen ? "*:*" : i.remote.to_string(), i.model);
     }
-    note(TimelineEntry::Kind::snapshot, text);
+    note(TimelineEntry::Kind::snapshot, -1, "{}", text);
   }
 
   Scenario s_;
@@ -673,14 +633,10 @@ class Runner {
   std::vector<Client> clients_;
   std::vector<std::pair<double, size_t>> starts_;  // (connect() time, client), in time order
   size_t next_start_ = 0;
-  std::vector<uint32_t> client_of_;  // (address index << 16 | port) -> client
-  std::vector<uint32_t> served_of_;  // the same key -> served connection
-  std::vector<uint32_t> active_;     // clients in progress
-  std::vector<uint32_t> dirty_clients_;
+  std::vector<uint32_t> client_of_;     // (address index << 16 | port) -> client
+  std::vector<uint32_t> client_by_fd_;  // client host's descriptor -> client in progress
+  std::vector<uint32_t> served_by_fd_;  // server host's descriptor -> served connection
   std::vector<uint32_t> dirty_served_;
-  bool delivered_to_client_ = false;
-  Time last_scan_{-kScanGap};
-  bool scan_scheduled_ = false;
   std::vector<Served> served_;
   uint32_t workers_idle_ = 0;
   bool accepting_ = false;
@@ -693,6 +649,13 @@ class Runner {
   std::vector<TimelineEntry> timeline_;
   std::vector<Decision> decisions_;
   DropSeries drops_;
+  struct DropKey {
+    const char* reason;
+    int counter;
+    std::vector<uint32_t>* bins;  // in drops_.by_reason (map nodes do not move)
+  };
+  std::vector<DropKey> drop_keys_;
+  uint32_t in_flight_ = 0, max_in_flight_ = 0;  // clients between connect() and their outcome
   size_t packet_lines_ = 0;
   size_t decision_lines_ = 0;
   uint32_t max_syn_ = 0, max_acc_ = 0;

@@ -97,9 +97,10 @@ struct LabResult {
   std::vector<StoryEvent> story;
   DropSeries drops;
   uint64_t attacker_syns = 0;
-  uint64_t events = 0;             // simulator events processed
-  std::vector<std::string> notes;  // what the runner chose for the scenario (buffer sizes)
-  std::string error;               // set if the scenario could not run (bad sysctl, bad model)
+  uint64_t events = 0;                 // simulator events processed
+  uint32_t max_clients_in_flight = 0;  // most clients between connect() and their outcome at once
+  std::vector<std::string> notes;      // what the runner chose for the scenario (buffer sizes)
+  std::string error;                   // set if the scenario could not run (bad sysctl, bad model)
 };
 
 struct RunOptions {

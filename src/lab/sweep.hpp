@@ -30,7 +30,11 @@ struct SweepRow {
   std::string x, y;  // the values of the two parameters (y empty with one)
   size_t clients = 0;
   size_t outcomes[5] = {};
-  double drop_rate = 0;  // fraction of clients that had at least one SYN dropped
+  /// Fraction of clients that saw a drop of any kind (ClientResult::saw_drop):
+  /// a SYN dropped, a third ACK ignored, or a RST from the server.
+  double drop_rate = 0;
+  // The parts, in clients (one client can be in several).
+  size_t syn_dropped = 0, ack_dropped = 0, reset = 0;
   double fail_rate = 0;  // fraction of clients not established
   double p99_connect_s = 0;
   uint64_t listen_drops = 0;  // TcpExtListenDrops

@@ -617,6 +617,26 @@ uint32_t StackImpl::readiness(const Socket& s) const {
   return r;
 }
 
+void StackImpl::mark_ready(int fd) {
+  Socket* s = sock(fd);
+  if (!s || s->ready_queued) return;
+  s->ready_queued = true;
+  ready_.push_back(fd);
+}
+
+void StackImpl::drain_ready(const std::function<void(int, uint32_t)>& sink) {
+  // Report from a second list, so what the sink's calls mark waits for the next drain.
+  ready_draining_.clear();
+  ready_draining_.swap(ready_);
+  for (int fd : ready_draining_) {
+    Socket* s = sock(fd);
+    // Closed since (and maybe reopened: then its own entry, if marked, is later in the list).
+    if (!s || !s->ready_queued) continue;
+    s->ready_queued = false;
+    if (const uint32_t events = readiness(*s); events != 0) sink(fd, events);
+  }
+}
+
 Result<uint32_t> StackImpl::poll(int fd) const {
   const Socket* s = sock(fd);
   if (!s) return Errno::ebadf;

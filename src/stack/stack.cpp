@@ -25,6 +25,12 @@ void Stack::drain_output(const std::function<void(std::span<const uint8_t>)>& si
 Time Stack::now() const {
   return impl_->now();
 }
+void Stack::drain_ready(const std::function<void(int, uint32_t)>& sink) {
+  impl_->drain_ready(sink);
+}
+bool Stack::has_ready() const {
+  return impl_->has_ready();
+}
 
 Result<int> Stack::socket(SockType type, IpVersion family) {
   return impl_->socket(type, family);

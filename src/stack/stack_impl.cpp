@@ -111,7 +111,9 @@ void StackImpl::tcp_input(const wire::IpPacket& ip) {
       }
       // No listener: the TIME-WAIT answers it as any other segment (TCP_TW_ACK).
     }
+    const uint32_t touched = *slot;
     c.on_segment(now_, seg);
+    mark_ready(conns_[touched].fd);
     return;
   }
   if (auto req = opener_.find_request(t)) {
@@ -205,6 +207,7 @@ void StackImpl::run_timer(const stack::TimerEntry& e) {
     ConnSlot& s = conns_[e.index];
     s.deadline = kNever;  // fired; the engine re-arms through timer_changed
     s.conn->on_timer(now_);
+    mark_ready(conns_[e.index].fd);
     if (conns_[e.index].conn)
       timer_changed(*conns_[e.index].conn, conns_[e.index].conn->deadline());
     return;
@@ -313,11 +316,13 @@ uint32_t StackImpl::create_child(listen::Listener& l, const FourTuple& t,
   conns_[slot].conn->init_passive(now_, p);
   l.accept_queue_push(slot);
   check_accept_queue(l);
+  mark_ready(l.fd());  // the listener has a connection to accept
   return slot;
 }
 
 void StackImpl::deliver_to_child(uint32_t child, const wire::TcpSegment& seg) {
   if (conns_[child].conn) conns_[child].conn->on_segment(now_, seg);
+  mark_ready(conns_[child].fd);  // -1 while it waits in an accept queue
 }
 
 void StackImpl::check_accept_queue([[maybe_unused]] const listen::Listener& l) const {

@@ -34,6 +34,8 @@ class StackImpl final : public tcp::ConnectionHost, public listen::ListenerHost 
   Time next_deadline() const;
   void drain_output(const std::function<void(std::span<const uint8_t>)>& sink);
   Time now() const override { return now_; }
+  void drain_ready(const std::function<void(int, uint32_t)>& sink);
+  bool has_ready() const { return !ready_.empty(); }
 
   // ---------------------------------------------------------------- sockets
   Result<int> socket(SockType type, IpVersion family);
@@ -132,6 +134,7 @@ class StackImpl final : public tcp::ConnectionHost, public listen::ListenerHost 
     uint8_t defer_accept = 0;  // in SYN-ACK retransmissions, like Linux
     Linger linger{};
     Errno so_error = Errno::ok;
+    bool ready_queued = false;  // in ready_ (drain_ready), not reported yet
     std::string model_override;
     // TCP
     uint32_t conn = kNoConn;
@@ -172,6 +175,8 @@ class StackImpl final : public tcp::ConnectionHost, public listen::ListenerHost 
   const Socket* sock(int fd) const;
   int alloc_fd();
   void release_fd(int fd);
+  /// A packet or timer touched `fd` (no-op for -1): drain_ready() reports it once.
+  void mark_ready(int fd);
 
   // -- ports
   static uint32_t port_key(SockType type, uint16_t port) {
@@ -226,8 +231,10 @@ class StackImpl final : public tcp::ConnectionHost, public listen::ListenerHost 
   uint64_t rng_state_;
   uint16_t ip_id_;
 
-  std::vector<Socket> socks_;  // index = fd - kFirstFd
-  std::vector<int> free_fds_;  // min-heap: Linux hands out the lowest free descriptor
+  std::vector<Socket> socks_;        // index = fd - kFirstFd
+  std::vector<int> free_fds_;        // min-heap: Linux hands out the lowest free descriptor
+  std::vector<int> ready_;           // descriptors touched since the last drain_ready()
+  std::vector<int> ready_draining_;  // the list being reported (kept for its capacity)
   std::vector<ConnSlot> conns_;
   std::vector<uint32_t> free_conns_;
   std::vector<uint32_t> pending_free_;

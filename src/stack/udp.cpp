@@ -72,6 +72,7 @@ void StackImpl::udp_input(const wire::IpPacket& ip) {
     return;
   }
   counters_.inc(Counter::Udp_InDatagrams);
+  mark_ready(fd);
 }
 
 Result<size_t> StackImpl::udp_send(int fd, Socket& s, std::span<const uint8_t> data,
