@@ -17,7 +17,7 @@ namespace {
 
 bool to_number(const std::string& v, double& out) {
   auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
-  return ec == std::errc{} && p == v.data() + v.size() && !v.empty();
+  return ec == std::errc{} && p == v.data() + v.size() && !v.empty() && std::isfinite(out);
 }
 
 template <typename Int>
@@ -66,7 +66,12 @@ std::optional<SweepAxis> SweepAxis::parse(const std::string& text, std::string* 
       if (error) *error = fmt::format("expected LOW..HIGH with 0 < LOW <= HIGH, got '{}'", rest);
       return std::nullopt;
     }
-    for (uint64_t v = lo; v <= hi; v *= 2) a.values.push_back(std::to_string(v));
+    // Stop before doubling past HIGH: near 2^64 the product wraps to 0 and
+    // the loop would never end.
+    for (uint64_t v = lo;; v *= 2) {
+      a.values.push_back(std::to_string(v));
+      if (v > hi / 2) break;
+    }
   } else {
     size_t start = 0;
     while (start <= rest.size()) {
