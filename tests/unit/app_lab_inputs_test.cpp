@@ -38,7 +38,7 @@ TEST(ScenarioTomlChecks, NumbersOutOfTheirFieldsRangeAreRefusedWithTheRange) {
       {"duration = 0\n", "f.toml:1:12:", "'duration' must be > 0"},
       {"duration = -1.5\n", "f.toml:1:12:", "'duration' must be > 0"},
       {"[link]\nlatency_ms = -inf\n", "f.toml:2:14:", "finite"},
-      {"[server]\naccept_once_at = [1, nan]\n", "f.toml:2:23:", "finite numbers >= 0"},
+      {"[server]\naccept_once_at = [1, nan]\n", "f.toml:2:22:", "finite numbers >= 0"},
   };
   for (const auto& c : cases) {
     EXPECT_FALSE(parse_scenario_toml(c.text, "f.toml", &err)) << c.text;
