@@ -288,18 +288,20 @@ void run_sweep_command(const SweepArgs& a) {
   for (const auto* axis : {&*x, y ? &*y : nullptr})
     if (axis && flag_sets(a.scenario, axis->name))
       throw CLI::ValidationError(
-          "--vary", fmt::format("{} is both varied and fixed by a flag: drop the flag", axis->name));
+          "--vary",
+          fmt::format("{} is both varied and fixed by a flag: drop the flag", axis->name));
   if (!std::isfinite(a.target) || a.target <= 0 || a.target > 1)
-    throw CLI::ValidationError(
-        "--target", fmt::format("expected a drop rate in (0, 1], got {}", a.target));
+    throw CLI::ValidationError("--target",
+                               fmt::format("expected a drop rate in (0, 1], got {}", a.target));
   check_distinct_outputs({{"--json", a.json}, {"--report", a.report}});
   // Every subcommand honours its positional; with none, the sweep sizes the
   // workers scenario (a load worth sizing), not the seeds story.
   const ScenarioRuns plan = scenarios_from(a.scenario, "workers", false);
   const lab::Scenario base = plan.runs.front();
   if (plan.runs.size() > 1)
-    std::fprintf(stderr, "synq: a sweep runs one scenario: %s's %s run (--model picks another)\n",
-                 base.name.c_str(), (base.variant.empty() ? base.model : base.variant).c_str());
+    std::fprintf(stderr,
+                 "synq: a sweep runs one scenario: the %s run of %s (--model picks another)\n",
+                 (base.variant.empty() ? base.model : base.variant).c_str(), base.name.c_str());
   std::optional<lab::ReportAssets> assets;
   if (!a.report.empty()) assets = assets_or_throw(a.assets);
   check_output_path(a.json);
@@ -328,9 +330,9 @@ void run_sweep_command(const SweepArgs& a) {
       }
       pts.push_back({x->name, y ? y->name : "", xv, row.y, row.drop_rate, row.p99_connect_s});
     }
-    write_output(a.report,
-                 lab::sweep_report_html(fmt::format("synq lab sweep: {} over {}", base.name, x->name),
-                                        r.answer, pts, *assets));
+    write_output(a.report, lab::sweep_report_html(
+                               fmt::format("synq lab sweep: {} over {}", base.name, x->name),
+                               r.answer, pts, *assets));
     if (human) std::printf("wrote %s\n", a.report.c_str());
   }
 }

@@ -91,10 +91,10 @@ Overrides parse_flags(const ScenarioArgs& a) {
   const std::set<std::string> flagged = [&] {
     std::set<std::string> f;
     const std::pair<const char*, bool> given[] = {
-        {"model", a.model.has_value()},       {"backlog", a.backlog.has_value()},
-        {"clients", a.clients.has_value()},   {"workers", a.workers.has_value()},
-        {"arrival", a.arrival.has_value()},   {"accept", a.accept.has_value()},
-        {"service", a.service.has_value()},   {"duration", a.duration.has_value()},
+        {"model", a.model.has_value()},     {"backlog", a.backlog.has_value()},
+        {"clients", a.clients.has_value()}, {"workers", a.workers.has_value()},
+        {"arrival", a.arrival.has_value()}, {"accept", a.accept.has_value()},
+        {"service", a.service.has_value()}, {"duration", a.duration.has_value()},
         {"seed", a.seed.has_value()},
     };
     for (const auto& [n, g] : given)
@@ -128,8 +128,9 @@ Overrides parse_flags(const ScenarioArgs& a) {
   // Flags that contradict each other, whatever the scenario.
   if (o.workers && *o.workers > 0 && o.accept)
     throw CLI::ValidationError(
-        "--workers", "--workers and --accept both say when accept() is called (workers accept "
-                     "when idle): give one");
+        "--workers",
+        "--workers and --accept both say when accept() is called (workers accept "
+        "when idle): give one");
   if (o.workers && *o.workers == 0 && o.service)
     throw CLI::ValidationError("--service",
                                "--service is the time a worker is busy; --workers 0 has none");
@@ -159,8 +160,8 @@ std::vector<lab::Scenario> base_runs(const std::string& name) {
   std::vector<std::string> names;
   for (const auto& b : lab::builtin_scenarios()) names.push_back(b.name);
   throw CLI::ValidationError(
-      "scenario", fmt::format("'{}' is neither a built-in scenario ({}) nor a file", name,
-                              join(names)));
+      "scenario",
+      fmt::format("'{}' is neither a built-in scenario ({}) nor a file", name, join(names)));
 }
 
 // A trace file is read now, so a missing or bad one stops the command before
@@ -231,19 +232,19 @@ void add_scenario_options(CLI::App* cmd, ScenarioArgs& a) {
   cmd->add_option("--model", a.model,
                   fmt::format("listener model: {}{}linux)", join(available_models()), dflt))
       ->type_name("MODEL");
-  cmd->add_option("--backlog", a.backlog, fmt::format("listen() backlog as passed to the call{}128)", dflt))
+  cmd->add_option("--backlog", a.backlog,
+                  fmt::format("listen() backlog as passed to the call{}128)", dflt))
       ->type_name("INT");
   cmd->add_option("--clients", a.clients, fmt::format("number of clients{}10)", dflt))
       ->type_name("INT");
   cmd->add_option("--arrival", a.arrival,
                   fmt::format("burst | every:SEC | poisson:PER_SEC | trace:FILE{}burst)", dflt))
       ->type_name("SPEC");
-  cmd->add_option("--accept", a.accept,
-                  fmt::format("never | at:SEC | rate:PER_SEC{}never)", dflt))
+  cmd->add_option("--accept", a.accept, fmt::format("never | at:SEC | rate:PER_SEC{}never)", dflt))
       ->type_name("SPEC");
-  cmd->add_option("--workers", a.workers,
-                  fmt::format("N worker threads that accept() when idle; not with --accept{}0)",
-                              dflt))
+  cmd->add_option(
+         "--workers", a.workers,
+         fmt::format("N worker threads that accept() when idle; not with --accept{}0)", dflt))
       ->type_name("INT");
   cmd->add_option("--service", a.service,
                   "workers' service time: fixed:S | exp:MEAN | uniform:A:B (needs workers)")
@@ -252,9 +253,9 @@ void add_scenario_options(CLI::App* cmd, ScenarioArgs& a) {
       ->type_name("SEC");
   cmd->add_option("--seed", a.seed, fmt::format("seed of every random choice{}1)", dflt))
       ->type_name("UINT64");
-  cmd->add_option("--connect-timeout", a.connect_timeout,
-                  fmt::format("clients give up connect() after this many seconds, 0: never{}0)",
-                              dflt))
+  cmd->add_option(
+         "--connect-timeout", a.connect_timeout,
+         fmt::format("clients give up connect() after this many seconds, 0: never{}0)", dflt))
       ->type_name("SEC");
   // One value per flag: a vector option would otherwise swallow the
   // positional scenario after it (`--set k=v seeds`).
@@ -318,6 +319,12 @@ ScenarioRuns scenarios_from(const ScenarioArgs& a, const std::string& default_na
     if (o.service && s.workers == 0)
       throw CLI::ValidationError(
           "--service", fmt::format("{} has no workers: --service needs --workers N", s.name));
+    // An accept loop that starts after the end is `never` in disguise.
+    if (o.accept && s.accept.kind == lab::AcceptPolicy::Kind::at && s.accept.param >= s.duration_s)
+      throw CLI::ValidationError(
+          "--accept", fmt::format("at:{} starts after the run ends ({} s): say --accept never, or "
+                                  "give a longer --duration",
+                                  s.accept.param, s.duration_s));
     check_trace(s.arrival);
     // The header says what runs: a built-in's prose only when untouched.
     if (touched || s.description.empty()) s.description = lab::describe(s);

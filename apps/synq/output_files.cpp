@@ -69,8 +69,8 @@ void write_output(const std::string& path, const std::string& text) {
   const int write_errno = errno;
   // fclose flushes: a full disk shows up here as often as in fwrite.
   if (std::fclose(f) != 0 || !wrote)
-    fail(kIoErr, fmt::format("{}: write error: {}", path,
-                             std::strerror(wrote ? errno : write_errno)));
+    fail(kIoErr,
+         fmt::format("{}: write error: {}", path, std::strerror(wrote ? errno : write_errno)));
 }
 
 }  // namespace synq::cli

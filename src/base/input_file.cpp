@@ -33,8 +33,7 @@ InputFile read_input_file(const std::string& path, std::string_view what, bool a
   struct stat st {};
   if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
     ::close(fd);
-    return failed(InputProblem::unreadable,
-                  fmt::format("{}: the {} is a directory", path, what));
+    return failed(InputProblem::unreadable, fmt::format("{}: the {} is a directory", path, what));
   }
   InputFile f;
   char buf[65536];

@@ -103,10 +103,10 @@ std::optional<ServiceTime> ServiceTime::parse(const std::string& text, std::stri
     if (kind == "exp" && has && number_ok && v > 0) return ServiceTime{Kind::exponential, v, 0};
   }
   if (error)
-    *error =
-        fmt::format("expected fixed:SECONDS (>= 0), exp:MEAN_SECONDS (> 0) or uniform:LOW:HIGH "
-                    "(0 <= LOW <= HIGH), finite numbers, got '{}'",
-                    text);
+    *error = fmt::format(
+        "expected fixed:SECONDS (>= 0), exp:MEAN_SECONDS (> 0) or uniform:LOW:HIGH "
+        "(0 <= LOW <= HIGH), finite numbers, got '{}'",
+        text);
   return std::nullopt;
 }
 

@@ -54,8 +54,8 @@ struct Reader {
     if (auto v = n->value<double>()) {
       if (!std::isfinite(*v)) return fail(*n, fmt::format("'{}' must be a finite number", key));
       if (*v < min || (exclusive && *v == min))
-        return fail(*n, fmt::format("'{}' must be {} {}, got {}", key, exclusive ? ">" : ">=",
-                                    min, *v));
+        return fail(
+            *n, fmt::format("'{}' must be {} {}, got {}", key, exclusive ? ">" : ">=", min, *v));
       out = *v;
       return true;
     }
@@ -75,8 +75,8 @@ struct Reader {
                              ? std::numeric_limits<int64_t>::max()
                              : static_cast<int64_t>(std::numeric_limits<Int>::max());
       if (*v < lo || *v > hi)
-        return fail(*n, fmt::format("'{}' must be an integer from {} to {}, got {}", key, lo, hi,
-                                    *v));
+        return fail(*n,
+                    fmt::format("'{}' must be an integer from {} to {}, got {}", key, lo, hi, *v));
       out = static_cast<Int>(*v);
       return true;
     }

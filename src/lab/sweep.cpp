@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "listen/backlog_model.hpp"
 #include "synq/sysctl.hpp"
 
 namespace synq::lab {
@@ -88,11 +89,19 @@ std::optional<SweepAxis> SweepAxis::parse(const std::string& text, std::string* 
   }
   std::string why;
   Scenario probe;
-  for (const auto& v : a.values)
+  for (const auto& v : a.values) {
     if (!apply_parameter(probe, a.name, v, &why)) {
       if (error) *error = why;
       return std::nullopt;
     }
+    // A model that is not built in would only show up as an error row.
+    if (a.name == "model" && !listen::make_backlog_model(v)) {
+      if (error)
+        *error =
+            fmt::format("model: expected linux, bsd44, freebsd or xnu (built in), got '{}'", v);
+      return std::nullopt;
+    }
+  }
   return a;
 }
 

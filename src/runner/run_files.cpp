@@ -247,8 +247,9 @@ std::optional<ScriptFileProblem> check_script_file(const std::string& path,
     return ScriptFileProblem{ScriptFileProblem::Kind::bad, script::render(parsed.error())};
   if (parsed.value().events.empty())
     return ScriptFileProblem{ScriptFileProblem::Kind::bad,
-                             path + ": the script has no events (only comments or options): "
-                                    "nothing to check"};
+                             path +
+                                 ": the script has no events (only comments or options): "
+                                 "nothing to check"};
   return std::nullopt;
 }
 

@@ -86,7 +86,7 @@ run 0 "$BIN" lab sweep no-accept --vary backlog=1,2 --duration 2 --json -
 python3 -c "import json,sys; j=json.load(open(sys.argv[1])); assert j['scenario']=='no-accept', j['scenario']" "$out/stdout"
 run 0 "$BIN" lab sweep seeds --vary backlog=1,2 --duration 2 --json -
 python3 -c "import json,sys; j=json.load(open(sys.argv[1])); assert j['scenario']=='seeds', j['scenario']" "$out/stdout"
-says "a sweep runs one scenario: seeds's linux run"
+says "a sweep runs one scenario: the linux run of seeds"
 run 0 "$BIN" lab sweep --vary backlog=1,2 --clients 50 --duration 1 --json -
 python3 -c "import json,sys; j=json.load(open(sys.argv[1])); assert j['scenario']=='workers', j['scenario']" "$out/stdout"
 echo "flags mean what they say"
@@ -98,6 +98,8 @@ run 64 "$BIN" lab --workers 0 --service fixed:0.1;       says "--workers 0 has n
 run 64 "$BIN" lab no-accept --service exp:0.01;          says "no-accept has no workers"
 run 0 "$BIN" lab workers --service fixed:0.001 --clients 20 --duration 1 --quiet  # workers has workers
 run 64 "$BIN" lab --connect-timeout -1;                  says "--connect-timeout: expected a finite number >= 0"
+run 64 "$BIN" lab --accept at:20 --duration 10;          says "after the run ends (10 s)"
+run 64 "$BIN" lab sweep --vary model=linux,solaris;      says "got 'solaris'"
 run 64 "$BIN" lab --set backlog=4 --backlog 8;           says "'backlog' is also given as --backlog"
 run 64 "$BIN" lab --set net.ipv4.tcp_syncookies=0 --set net.ipv4.tcp_syncookies=1; says "set twice"
 run 64 "$BIN" lab --json - --report -;                   says "both write to stdout"

@@ -23,7 +23,8 @@ TEST(Describe, ACustomRunSaysBacklogClientsArrivalsAcceptAndDuration) {
   s.accept = {AcceptPolicy::Kind::rate, 150};
   s.duration_s = 3;
   s.seed = 7;
-  EXPECT_EQ(describe(s), "listen(fd, 8); 20 clients at once; accept() 150 times a second; 3 s, seed 7");
+  EXPECT_EQ(describe(s),
+            "listen(fd, 8); 20 clients at once; accept() 150 times a second; 3 s, seed 7");
 }
 
 TEST(Describe, WorkersReplaceTheAcceptPolicyAndEveryNonDefaultKnobIsNamed) {

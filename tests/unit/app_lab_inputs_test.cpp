@@ -49,11 +49,11 @@ TEST(ScenarioTomlChecks, NumbersOutOfTheirFieldsRangeAreRefusedWithTheRange) {
 
 TEST(ScenarioTomlChecks, ContradictionsAndUnknownModelsAreRefusedWhereTheyAreWritten) {
   const BadToml cases[] = {
-      {"[server]\nworkers = 2\naccept = \"never\"\n", "f.toml:3:10:",
-       "'accept' and 'workers' both say when accept() is called"},
+      {"[server]\nworkers = 2\naccept = \"never\"\n",
+       "f.toml:3:10:", "'accept' and 'workers' both say when accept() is called"},
       {"[server]\nservice = \"fixed:0.1\"\n", "f.toml:2:11:", "'service' needs 'workers' > 0"},
-      {"[server]\nmodel = \"solaris\"\n", "f.toml:2:9:",
-       "'model' must be one of linux, bsd44, freebsd, xnu, got 'solaris'"},
+      {"[server]\nmodel = \"solaris\"\n",
+       "f.toml:2:9:", "'model' must be one of linux, bsd44, freebsd, xnu, got 'solaris'"},
   };
   for (const auto& c : cases) {
     EXPECT_FALSE(parse_scenario_toml(c.text, "f.toml", &err)) << c.text;
@@ -93,8 +93,8 @@ TEST(FlagParsers, NanInfinityAndNonPositiveRatesAreRefused) {
   EXPECT_NE(err.find("finite numbers > 0"), std::string::npos) << err;
   for (const char* bad : {"rate:0", "rate:-1", "rate:inf", "at:-1", "at:nan", "never:1"})
     EXPECT_FALSE(AcceptPolicy::parse(bad, &err)) << bad;
-  for (const char* bad : {"uniform:2:1", "uniform:-1:1", "uniform:0:inf", "fixed:nan",
-                          "fixed:inf", "exp:0", "exp:-0.1", "fixed"})
+  for (const char* bad : {"uniform:2:1", "uniform:-1:1", "uniform:0:inf", "fixed:nan", "fixed:inf",
+                          "exp:0", "exp:-0.1", "fixed"})
     EXPECT_FALSE(ServiceTime::parse(bad, &err)) << bad;
   // The documented forms still parse, to the values written.
   EXPECT_EQ(Arrival::parse("poisson:1e6", &err)->param, 1e6);
@@ -133,6 +133,8 @@ TEST(SweepAxisChecks, ARangeUpToTheLargestSeedEndsAndInfinityIsRefused) {
   EXPECT_FALSE(SweepAxis::parse("duration=1,inf", &err));
   EXPECT_FALSE(SweepAxis::parse("latency_ms=nan", &err));
   EXPECT_FALSE(SweepAxis::parse("seed=-1", &err));
+  EXPECT_FALSE(SweepAxis::parse("model=linux,solaris", &err));
+  EXPECT_NE(err.find("got 'solaris'"), std::string::npos) << err;
 }
 
 TEST(InputFile, SaysWhyAFileCannotBeRead) {
