@@ -182,7 +182,6 @@ void run_lab(const LabArgs& a) {
   std::string json = a.json, pcap = a.pcap, report = a.report;
   if (!a.out_dir.empty()) {
     // Explicit --json/--pcap/--report win over --out-dir for their file.
-    make_output_dir(a.out_dir);
     const auto dir = std::filesystem::path(a.out_dir);
     if (json.empty()) json = (dir / (plan.stem + ".json")).string();
     if (pcap.empty()) pcap = (dir / (plan.stem + ".pcap")).string();
@@ -190,15 +189,22 @@ void run_lab(const LabArgs& a) {
   }
   std::optional<lab::ReportAssets> assets;
   if (!report.empty()) assets = assets_or_throw(a.assets);
-  // The flags' own paths too: with several runs `--json DIR` would name
-  // DIR-linux.json beside DIR, not fail, and a directory is refused (73).
-  check_output_path(json);
-  check_output_path(pcap);
-  for (const auto& s : runs) {
-    check_output_path(output_path(json, s, runs.size()));
-    check_output_path(output_path(pcap, s, runs.size()));
+  const std::vector<std::string> made =
+      a.out_dir.empty() ? std::vector<std::string>{} : make_output_dir(a.out_dir);
+  try {
+    // The flags' own paths too: with several runs `--json DIR` would name
+    // DIR-linux.json beside DIR, not fail, and a directory is refused (73).
+    check_output_path(json);
+    check_output_path(pcap);
+    for (const auto& s : runs) {
+      check_output_path(output_path(json, s, runs.size()));
+      check_output_path(output_path(pcap, s, runs.size()));
+    }
+    check_output_path(report);
+  } catch (...) {
+    remove_created_dirs(made);  // a refused command leaves nothing behind
+    throw;
   }
-  check_output_path(report);
 
   const bool human = json != "-" && report != "-";
   int failures = 0;

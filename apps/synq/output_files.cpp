@@ -45,15 +45,30 @@ void check_output_path(const std::string& path) {
   ::unlink(path.c_str());
 }
 
-void make_output_dir(const std::string& dir) {
+std::vector<std::string> make_output_dir(const std::string& dir) {
   struct stat st {};
   if (::stat(dir.c_str(), &st) == 0) {
     if (!S_ISDIR(st.st_mode)) cannot_create(dir, ENOTDIR);
-    return;
+    return {};
+  }
+  // The missing ancestors, outermost first: what this call will create.
+  std::vector<std::string> created;
+  for (auto p = std::filesystem::path(dir); !p.empty() && ::stat(p.c_str(), &st) != 0;
+       p = p.parent_path()) {
+    created.insert(created.begin(), p.string());
+    if (p == p.parent_path()) break;
   }
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
-  if (ec) fail(kCantCreate, fmt::format("{}: cannot create: {}", dir, ec.message()));
+  if (ec) {
+    remove_created_dirs(created);
+    fail(kCantCreate, fmt::format("{}: cannot create: {}", dir, ec.message()));
+  }
+  return created;
+}
+
+void remove_created_dirs(const std::vector<std::string>& dirs) {
+  for (auto it = dirs.rbegin(); it != dirs.rend(); ++it) ::rmdir(it->c_str());
 }
 
 void write_output(const std::string& path, const std::string& text) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace synq::cli {
 
@@ -12,8 +13,13 @@ namespace synq::cli {
 void check_output_path(const std::string& path);
 
 /// Creates `dir` and its parents if missing; exit 73 if it cannot, or if it
-/// exists and is not a directory.
-void make_output_dir(const std::string& dir);
+/// exists and is not a directory. Returns the directories it created,
+/// outermost first, for remove_created_dirs() should a later check fail.
+std::vector<std::string> make_output_dir(const std::string& dir);
+
+/// Removes directories make_output_dir() created, innermost first, each only
+/// if still empty: a refused command leaves nothing behind.
+void remove_created_dirs(const std::vector<std::string>& dirs);
 
 /// Writes `text` to `path` ("-": stdout); exit 74 with the errno's words on failure.
 void write_output(const std::string& path, const std::string& text);

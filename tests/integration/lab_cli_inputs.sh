@@ -189,6 +189,11 @@ if [[ $(id -u) != 0 ]]; then
   run 73 "$BIN" lab --json "$out/ro";                   says "$out/ro: cannot create: Permission denied"
   run 73 "$BIN" lab --out-dir "$out/rodir/sub";         says "cannot create: Permission denied"
 fi
+# A refused run leaves no --out-dir behind: neither the directory nor its parents.
+run 73 "$BIN" lab --out-dir "$out/new/dir" --json /sys/x.json
+[[ ! -e $out/new ]] || fail "a refused run left $out/new behind"
+run 66 "$BIN" lab --out-dir "$out/new/dir" --assets "$out/nowhere"
+[[ ! -e $out/new ]] || fail "a run refused for missing assets left $out/new behind"
 touch "$out/afile"
 run 73 "$BIN" lab --out-dir "$out/afile";               says "$out/afile: cannot create: Not a directory"
 run 73 "$BIN" lab sweep --json /sys/sweep.json;         says "/sys/sweep.json: cannot create: Permission denied"
