@@ -202,7 +202,12 @@ grep -q '^sweep of' "$out/stdout" && fail "the sweep ran before its output was c
 run 0 "$BIN" lab no-accept --duration 1 --quiet --out-dir "$out/od" --json "$out/explicit.json"
 [[ -s $out/explicit.json && -s $out/od/no-accept.pcap && -s $out/od/no-accept.html && ! -e $out/od/no-accept.json ]] ||
   fail "--out-dir with --json: $(ls "$out" "$out/od")"
-echo "outputs: 73 before the run, with the errno text, nothing left behind"
+# A write that fails after the run: 74 with the errno's words.
+if [[ -w /dev/full ]]; then
+  run 74 "$BIN" lab --clients 1 --duration 1 --quiet --json /dev/full
+  says "/dev/full: write error: No space left on device"
+fi
+echo "outputs: 73 before the run, with the errno text, nothing left behind; 74 on a failed write"
 
 # --- 6. --version, help with defaults, sysctl like sysctl(8) ----------------
 run 0 "$BIN" --version
