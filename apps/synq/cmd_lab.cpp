@@ -1,133 +1,33 @@
 // `synq lab`: run a scenario in the simulator and show what the backlog did;
 // `synq lab sweep`: the same over a grid of parameters, in parallel.
+// The scenario flags live in lab_scenario_args.cpp; every input is checked
+// and every output path probed before the first run starts.
 #include <unistd.h>
 #include <CLI/CLI.hpp>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
+#include <set>
 #include <thread>
 
 #include <fmt/format.h>
 
+#include "base/input_file.hpp"
 #include "commands.hpp"
+#include "exit_codes.hpp"
 #include "lab/builtin.hpp"
 #include "lab/lab_run.hpp"
 #include "lab/report.hpp"
 #include "lab/sweep.hpp"
+#include "lab_scenario_args.hpp"
+#include "output_files.hpp"
 #include "synq/sysctl.hpp"
 
 namespace synq::cli {
 
 namespace {
-
-// The flags every form shares: which scenario, and what to change in it.
-struct ScenarioArgs {
-  std::string name = "seeds";  // a built-in name or a .toml file
-  std::optional<std::string> model;
-  std::optional<int> backlog;
-  std::optional<int> clients;
-  std::optional<std::string> arrival;
-  std::optional<std::string> accept;
-  std::optional<int> workers;
-  std::optional<std::string> service;
-  std::optional<double> duration;
-  std::optional<uint64_t> seed;
-  std::optional<double> connect_timeout;
-  std::vector<std::string> sets;
-  std::vector<std::string> client_sets;
-
-  bool customized() const {
-    return model || backlog || clients || arrival || accept || workers || service || duration ||
-           seed || connect_timeout || !sets.empty() || !client_sets.empty();
-  }
-};
-
-void add_scenario_options(CLI::App* cmd, ScenarioArgs& a) {
-  cmd->add_option("scenario", a.name, "built-in scenario name (see --list) or a TOML file");
-  cmd->add_option("--model", a.model, "listener model: linux|bsd44|freebsd|xnu");
-  cmd->add_option("--backlog", a.backlog, "listen() backlog as passed to the call");
-  cmd->add_option("--clients", a.clients, "number of clients")->check(CLI::NonNegativeNumber);
-  cmd->add_option("--arrival", a.arrival, "burst | every:SEC | poisson:PER_SEC | trace:FILE");
-  cmd->add_option("--accept", a.accept, "never | at:SEC | rate:PER_SEC");
-  cmd->add_option("--workers", a.workers, "N worker threads that accept() when idle")
-      ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--service", a.service,
-                  "workers' service time: fixed:S | exp:MEAN | uniform:A:B");
-  cmd->add_option("--duration", a.duration, "seconds of virtual time")->check(CLI::PositiveNumber);
-  cmd->add_option("--seed", a.seed, "seed of every random choice");
-  cmd->add_option("--connect-timeout", a.connect_timeout,
-                  "clients give up connect() after this many seconds");
-  cmd->add_option("--set", a.sets, "server knob by sysctl name: name=value (repeatable)");
-  cmd->add_option("--client-set", a.client_sets,
-                  "client knob by sysctl name: name=value (repeatable)");
-}
-
-std::pair<std::string, std::string> split_set(const std::string& kv, const char* flag) {
-  auto eq = kv.find('=');
-  if (eq == std::string::npos || eq == 0)
-    throw CLI::ValidationError(flag, fmt::format("expected name=value, got '{}'", kv));
-  return {kv.substr(0, eq), kv.substr(eq + 1)};
-}
-
-// The runs the arguments ask for: a built-in's runs or a file's scenario,
-// then the flags on top (a customized built-in runs once).
-std::vector<lab::Scenario> scenarios_from(const ScenarioArgs& a) {
-  std::vector<lab::Scenario> runs;
-  if (const auto* builtin = lab::find_builtin(a.name)) {
-    runs = builtin->runs;
-  } else if (std::filesystem::exists(a.name)) {
-    std::string err;
-    auto s = lab::load_scenario_file(a.name, &err);
-    if (!s) throw CLI::ValidationError("scenario", err);
-    runs.push_back(*s);
-  } else {
-    throw CLI::ValidationError(
-        "scenario",
-        fmt::format("'{}' is neither a built-in scenario (see synq lab --list) nor a file",
-                    a.name));
-  }
-  if (a.customized() && runs.size() > 1 && !a.model) runs.resize(1);
-  if (a.model) runs.resize(1);
-  for (auto& s : runs) {
-    if (a.model) s.model = *a.model, s.variant.clear();
-    if (a.backlog) s.backlog = *a.backlog;
-    if (a.clients) s.clients = *a.clients;
-    if (a.workers) s.workers = *a.workers;
-    if (a.duration) s.duration_s = *a.duration;
-    if (a.seed) s.seed = *a.seed;
-    if (a.connect_timeout) s.connect_timeout_s = *a.connect_timeout;
-    std::string err;
-    if (a.arrival) {
-      auto v = lab::Arrival::parse(*a.arrival, &err);
-      if (!v) throw CLI::ValidationError("--arrival", err);
-      s.arrival = *v;
-      if (a.arrival->rfind("trace:", 0) != 0) s.client_start_s.clear();
-    }
-    if (a.accept) {
-      auto v = lab::AcceptPolicy::parse(*a.accept, &err);
-      if (!v) throw CLI::ValidationError("--accept", err);
-      s.accept = *v;
-    }
-    if (a.service) {
-      auto v = lab::ServiceTime::parse(*a.service, &err);
-      if (!v) throw CLI::ValidationError("--service", err);
-      s.service = *v;
-    }
-    for (const auto& kv : a.sets) {
-      auto [k, v] = split_set(kv, "--set");
-      if (!lab::apply_parameter(s, k, v, &err)) throw CLI::ValidationError("--set", err);
-    }
-    for (const auto& kv : a.client_sets) {
-      auto [k, v] = split_set(kv, "--client-set");
-      Sysctls probe;
-      if (!probe.set(k, v, &err)) throw CLI::ValidationError("--client-set", err);
-      s.client_sysctls.emplace_back(k, v);
-    }
-  }
-  return runs;
-}
 
 void print_timeline(const lab::LabResult& r) {
   for (const auto& e : r.timeline) {
@@ -191,16 +91,6 @@ void print_side_by_side(const std::vector<lab::LabResult>& results) {
   });
 }
 
-void write_file(const std::string& path, const std::string& text) {
-  if (path == "-") {
-    std::fwrite(text.data(), 1, text.size(), stdout);
-    return;
-  }
-  std::ofstream f(path, std::ios::binary);
-  f << text;
-  if (!f) throw CLI::Error("io", fmt::format("cannot write {}", path), 74);
-}
-
 // "out/seeds.json" for a single run, "out/seeds-linux.json" when a built-in has several.
 std::string output_path(const std::string& base, const lab::Scenario& s, size_t runs) {
   if (base.empty() || base == "-" || runs == 1) return base;
@@ -232,11 +122,30 @@ std::function<void(double)> progress_bar(const std::string& label) {
   };
 }
 
+// The report's bundles are an input: missing ones stop the command before a run.
 lab::ReportAssets assets_or_throw(const std::string& dir) {
   std::string err;
   auto a = lab::load_report_assets(dir, &err);
-  if (!a) throw CLI::Error("report", err, 1);
+  if (!a) fail(kNoInput, err);
   return *a;
+}
+
+// Output flags that would collide: two documents on stdout, or two outputs
+// into one file.
+void check_distinct_outputs(std::initializer_list<std::pair<const char*, std::string>> outputs) {
+  std::vector<std::pair<const char*, std::string>> given;
+  for (const auto& o : outputs)
+    if (!o.second.empty()) given.push_back(o);
+  for (size_t i = 0; i < given.size(); ++i)
+    for (size_t k = i + 1; k < given.size(); ++k)
+      if (given[i].second == given[k].second)
+        throw CLI::ValidationError(
+            given[k].first,
+            given[k].second == "-"
+                ? fmt::format("{} and {} both write to stdout: one document at a time",
+                              given[i].first, given[k].first)
+                : fmt::format("{} and {} both write {}", given[i].first, given[k].first,
+                              given[k].second));
 }
 
 struct LabArgs {
@@ -247,30 +156,57 @@ struct LabArgs {
   bool no_timeline = false;
 };
 
+void list_builtins() {
+  for (const auto& b : lab::builtin_scenarios()) {
+    std::string models;
+    for (const auto& s : b.runs)
+      models += (models.empty() ? "" : ", ") + (s.variant.empty() ? s.model : s.variant);
+    std::printf("%-10s %s [%s]\n", b.name.c_str(), b.teaches.c_str(), models.c_str());
+  }
+}
+
 void run_lab(const LabArgs& a) {
   if (a.list) {
-    for (const auto& b : lab::builtin_scenarios()) {
-      std::string models;
-      for (const auto& s : b.runs)
-        models += (models.empty() ? "" : ", ") + (s.variant.empty() ? s.model : s.variant);
-      std::printf("%-10s %s [%s]\n", b.name.c_str(), b.teaches.c_str(), models.c_str());
-    }
+    if (!a.scenario.name.empty() || a.scenario.customized())
+      throw CLI::ValidationError("--list", "lists the built-ins and runs nothing: drop the rest");
+    list_builtins();
     return;
   }
-  std::vector<lab::Scenario> runs = scenarios_from(a.scenario);
+  if (a.pcap == "-")
+    throw CLI::ValidationError("--pcap", "pcap goes to a file (tshark -r FILE reads it)");
+  check_distinct_outputs({{"--json", a.json}, {"--pcap", a.pcap}, {"--report", a.report}});
+  // Usage and input errors first (64, 65, 66), then outputs (73): nothing
+  // runs until everything the command needs is known to be there.
+  const ScenarioRuns plan = scenarios_from(a.scenario, "seeds", true);
+  const std::vector<lab::Scenario>& runs = plan.runs;
   std::string json = a.json, pcap = a.pcap, report = a.report;
-  const std::string stem = std::filesystem::path(a.scenario.name).stem().string();
   if (!a.out_dir.empty()) {
-    std::filesystem::create_directories(a.out_dir);
+    // Explicit --json/--pcap/--report win over --out-dir for their file.
     const auto dir = std::filesystem::path(a.out_dir);
-    if (json.empty()) json = (dir / (stem + ".json")).string();
-    if (pcap.empty()) pcap = (dir / (stem + ".pcap")).string();
-    if (report.empty()) report = (dir / (stem + ".html")).string();
+    if (json.empty()) json = (dir / (plan.stem + ".json")).string();
+    if (pcap.empty()) pcap = (dir / (plan.stem + ".pcap")).string();
+    if (report.empty()) report = (dir / (plan.stem + ".html")).string();
   }
-  // Load the bundles first: a missing install should fail before a long run.
   std::optional<lab::ReportAssets> assets;
   if (!report.empty()) assets = assets_or_throw(a.assets);
-  const bool human = json != "-";
+  const std::vector<std::string> made =
+      a.out_dir.empty() ? std::vector<std::string>{} : make_output_dir(a.out_dir);
+  try {
+    // The flags' own paths too: with several runs `--json DIR` would name
+    // DIR-linux.json beside DIR, not fail, and a directory is refused (73).
+    check_output_path(json);
+    check_output_path(pcap);
+    for (const auto& s : runs) {
+      check_output_path(output_path(json, s, runs.size()));
+      check_output_path(output_path(pcap, s, runs.size()));
+    }
+    check_output_path(report);
+  } catch (...) {
+    remove_created_dirs(made);  // a refused command leaves nothing behind
+    throw;
+  }
+
+  const bool human = json != "-" && report != "-";
   int failures = 0;
   std::vector<lab::LabResult> results;
   std::vector<std::string> written;
@@ -289,14 +225,19 @@ void run_lab(const LabArgs& a) {
       }
       std::printf("%s\n", lab::summary_text(r).c_str());
     }
-    if (!r.error.empty()) ++failures;
+    if (!r.error.empty()) {
+      ++failures;
+      std::fflush(stdout);
+      std::fprintf(stderr, "synq: %s on %s: %s\n", s.name.c_str(), s.model.c_str(),
+                   r.error.c_str());
+    }
     const auto jpath = output_path(json, s, runs.size());
     if (jpath == "-" && runs.size() > 1) {
       // Several runs on stdout: one JSON array, so the output stays one document.
       std::printf("%s%s", results.empty() ? "[\n" : ",\n", lab::to_json(r).c_str());
       if (results.size() + 1 == runs.size()) std::printf("\n]\n");
     } else if (!jpath.empty()) {
-      write_file(jpath, lab::to_json(r));
+      write_output(jpath, lab::to_json(r));
       if (jpath != "-") written.push_back(jpath + " (everything as JSON)");
     }
     if (!opts.pcap_path.empty() && r.error.empty())
@@ -305,12 +246,13 @@ void run_lab(const LabArgs& a) {
   }
   if (human && results.size() > 1) print_side_by_side(results);
   if (!report.empty()) {
-    write_file(report, lab::report_html(results, *assets));
+    write_output(report, lab::report_html(results, *assets));
     if (report != "-") written.push_back(report + " (charts and timeline: open it in a browser)");
   }
   if (human)
     for (const auto& w : written) std::printf("wrote %s\n", w.c_str());
-  if (failures) throw CLI::RuntimeError(1);
+  std::fflush(stdout);
+  if (failures) fail(kFailed, "");
 }
 
 struct SweepArgs {
@@ -322,10 +264,23 @@ struct SweepArgs {
   std::string json, report, assets;
 };
 
-void run_sweep_command(SweepArgs a) {
-  if (a.scenario.name == "seeds") a.scenario.name = "workers";  // the default load to size
-  auto runs = scenarios_from(a.scenario);
-  const lab::Scenario base = runs.front();
+// The scenario parameter a --vary axis names, as the flag that also sets it.
+bool flag_sets(const ScenarioArgs& s, const std::string& name) {
+  if (name == "model") return s.model.has_value();
+  if (name == "backlog") return s.backlog.has_value();
+  if (name == "clients") return s.clients.has_value();
+  if (name == "workers") return s.workers.has_value();
+  if (name == "arrival") return s.arrival.has_value();
+  if (name == "accept") return s.accept.has_value();
+  if (name == "service") return s.service.has_value();
+  if (name == "duration") return s.duration.has_value();
+  if (name == "seed") return s.seed.has_value();
+  for (const auto& kv : s.sets)
+    if (kv.substr(0, kv.find('=')) == name) return true;
+  return false;
+}
+
+void run_sweep_command(const SweepArgs& a) {
   std::string err;
   auto x = lab::SweepAxis::parse(a.vary, &err);
   if (!x) throw CLI::ValidationError("--vary", err);
@@ -333,11 +288,32 @@ void run_sweep_command(SweepArgs a) {
   if (!a.vary2.empty()) {
     y = lab::SweepAxis::parse(a.vary2, &err);
     if (!y) throw CLI::ValidationError("--vary2", err);
+    if (y->name == x->name)
+      throw CLI::ValidationError("--vary2", fmt::format("--vary already varies {}", x->name));
   }
+  for (const auto* axis : {&*x, y ? &*y : nullptr})
+    if (axis && flag_sets(a.scenario, axis->name))
+      throw CLI::ValidationError(
+          "--vary",
+          fmt::format("{} is both varied and fixed by a flag: drop the flag", axis->name));
+  if (!std::isfinite(a.target) || a.target <= 0 || a.target > 1)
+    throw CLI::ValidationError("--target",
+                               fmt::format("expected a drop rate in (0, 1], got {}", a.target));
+  check_distinct_outputs({{"--json", a.json}, {"--report", a.report}});
+  // Every subcommand honours its positional; with none, the sweep sizes the
+  // workers scenario (a load worth sizing), not the seeds story.
+  const ScenarioRuns plan = scenarios_from(a.scenario, "workers", false);
+  const lab::Scenario base = plan.runs.front();
+  if (plan.runs.size() > 1)
+    std::fprintf(stderr,
+                 "synq: a sweep runs one scenario: the %s run of %s (--model picks another)\n",
+                 (base.variant.empty() ? base.model : base.variant).c_str(), base.name.c_str());
   std::optional<lab::ReportAssets> assets;
   if (!a.report.empty()) assets = assets_or_throw(a.assets);
+  check_output_path(a.json);
+  check_output_path(a.report);
   const size_t points = x->values.size() * (y ? y->values.size() : 1);
-  const bool human = a.json != "-";
+  const bool human = a.json != "-" && a.report != "-";
   if (human)
     std::printf("sweep of %s: %zu runs of %zu clients on %u threads\n", base.name.c_str(), points,
                 static_cast<size_t>(base.clients),
@@ -345,7 +321,7 @@ void run_sweep_command(SweepArgs a) {
   auto r = lab::run_sweep(base, *x, y, a.target, a.threads);
   if (human) std::printf("%s%s\n", lab::sweep_table(*x, y, r).c_str(), r.answer.c_str());
   if (!a.json.empty()) {
-    write_file(a.json, lab::sweep_json(base, *x, y, a.target, r));
+    write_output(a.json, lab::sweep_json(base, *x, y, a.target, r));
     if (human) std::printf("wrote %s\n", a.json.c_str());
   }
   if (!a.report.empty()) {
@@ -360,9 +336,9 @@ void run_sweep_command(SweepArgs a) {
       }
       pts.push_back({x->name, y ? y->name : "", xv, row.y, row.drop_rate, row.p99_connect_s});
     }
-    write_file(a.report,
-               lab::sweep_report_html(fmt::format("synq lab sweep: {} over {}", base.name, x->name),
-                                      r.answer, pts, *assets));
+    write_output(a.report, lab::sweep_report_html(
+                               fmt::format("synq lab sweep: {} over {}", base.name, x->name),
+                               r.answer, pts, *assets));
     if (human) std::printf("wrote %s\n", a.report.c_str());
   }
 }
@@ -371,15 +347,20 @@ void run_sweep_command(SweepArgs a) {
 
 void add_lab_command(CLI::App& app) {
   auto args = std::make_shared<LabArgs>();
-  auto* cmd = app.add_subcommand("lab", "Run a backlog scenario in virtual time and explain it");
+  auto* cmd = app.add_subcommand(
+      "lab",
+      "Run a backlog scenario in virtual time and explain it (no scenario and no flags: seeds; "
+      "flags alone: a custom scenario)");
   cmd->require_subcommand(0, 1);
   add_scenario_options(cmd, args->scenario);
   cmd->add_flag("--list", args->list, "list built-in scenarios");
-  cmd->add_option("--json", args->json, "write everything as JSON (- for stdout)");
-  cmd->add_option("--pcap", args->pcap, "write the packets as pcap");
+  cmd->add_option("--json", args->json,
+                  "write everything as JSON to this file (- for stdout; not a directory)");
+  cmd->add_option("--pcap", args->pcap, "write the packets as pcap to this file");
   cmd->add_option("--report", args->report, "write a self-contained HTML report with charts");
   cmd->add_option("--out-dir", args->out_dir,
-                  "write NAME.json, NAME.pcap and NAME.html into this directory");
+                  "write NAME.json, NAME.pcap and NAME.html into this directory (created if "
+                  "missing; --json/--pcap/--report given too win for their file)");
   cmd->add_option("--assets", args->assets,
                   "directory with the report's node_modules (default: beside the executable)");
   cmd->add_flag("--quiet", args->quiet, "summary only, no timeline");
@@ -387,16 +368,20 @@ void add_lab_command(CLI::App& app) {
 
   auto sargs = std::make_shared<SweepArgs>();
   auto* sweep = cmd->add_subcommand(
-      "sweep", "Run a scenario over one or two parameters in parallel and size the backlog");
+      "sweep",
+      "Run a scenario (default: workers) over one or two parameters in parallel and size the "
+      "backlog");
   add_scenario_options(sweep, sargs->scenario);
   sweep
       ->add_option("--vary", sargs->vary,
                    "first parameter: name=v1,v2,... or name=LOW..HIGH (powers of two)")
       ->capture_default_str();
-  sweep->add_option("--vary2", sargs->vary2, "second parameter, same form");
-  sweep->add_option("--target", sargs->target, "drop rate the answer must stay under")
+  sweep->add_option("--vary2", sargs->vary2, "second parameter, same form; not the first's");
+  sweep->add_option("--target", sargs->target, "drop rate the answer must stay under, in (0, 1]")
       ->capture_default_str();
-  sweep->add_option("--threads", sargs->threads, "threads (default: every core)");
+  sweep->add_option("--threads", sargs->threads, "threads, 0: every core")
+      ->check(CLI::Range(0u, 4096u))
+      ->capture_default_str();
   sweep->add_option("--json", sargs->json, "write the table as JSON (- for stdout)");
   sweep->add_option("--report", sargs->report, "write an HTML page with the charts");
   sweep->add_option("--assets", sargs->assets, "directory with the report's node_modules");

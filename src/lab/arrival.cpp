@@ -1,15 +1,17 @@
 #include <charconv>
-#include <fstream>
+#include <cmath>
 #include <sstream>
 
 #include <fmt/format.h>
 
+#include "base/input_file.hpp"
 #include "lab/scenario.hpp"
 
 namespace synq::lab {
 
 namespace {
 // "kind" or "kind:number"; returns false if the number part is malformed.
+// NaN and infinities parse as numbers but mean nothing as a rate or a time.
 bool split(const std::string& text, std::string& kind, double& value, bool& has_value) {
   auto colon = text.find(':');
   kind = text.substr(0, colon);
@@ -18,12 +20,14 @@ bool split(const std::string& text, std::string& kind, double& value, bool& has_
   const char* b = text.data() + colon + 1;
   const char* e = text.data() + text.size();
   auto [p, ec] = std::from_chars(b, e, value);
-  return ec == std::errc{} && p == e && b != e;
+  return ec == std::errc{} && p == e && b != e && std::isfinite(value);
 }
 }  // namespace
 
 std::optional<Arrival> Arrival::parse(const std::string& text, std::string* error) {
   if (text.rfind("trace:", 0) == 0 && text.size() > 6) {
+    // The file is read (and checked) when the run starts; the CLI reads it
+    // before that so a bad trace stops the command before anything runs.
     Arrival a{Kind::trace, 0, text.substr(6)};
     return a;
   }
@@ -36,7 +40,9 @@ std::optional<Arrival> Arrival::parse(const std::string& text, std::string* erro
     return Arrival{kind == "every" ? Kind::every : Kind::poisson, v, {}};
   if (error)
     *error = fmt::format(
-        "expected burst, every:SECONDS, poisson:PER_SECOND (> 0) or trace:FILE, got '{}'", text);
+        "expected burst, every:SECONDS, poisson:PER_SECOND (finite numbers > 0) or trace:FILE, "
+        "got '{}'",
+        text);
   return std::nullopt;
 }
 
@@ -62,7 +68,10 @@ std::optional<AcceptPolicy> AcceptPolicy::parse(const std::string& text, std::st
   if (kind == "never" && !has) return AcceptPolicy{Kind::never, 0};
   if (kind == "at" && has && number_ok && v >= 0) return AcceptPolicy{Kind::at, v};
   if (kind == "rate" && has && number_ok && v > 0) return AcceptPolicy{Kind::rate, v};
-  if (error) *error = fmt::format("expected never, at:SECONDS or rate:PER_SECOND, got '{}'", text);
+  if (error)
+    *error = fmt::format(
+        "expected never, at:SECONDS (>= 0) or rate:PER_SECOND (> 0), finite numbers, got '{}'",
+        text);
   return std::nullopt;
 }
 
@@ -94,8 +103,10 @@ std::optional<ServiceTime> ServiceTime::parse(const std::string& text, std::stri
     if (kind == "exp" && has && number_ok && v > 0) return ServiceTime{Kind::exponential, v, 0};
   }
   if (error)
-    *error =
-        fmt::format("expected fixed:SECONDS, exp:MEAN_SECONDS or uniform:LOW:HIGH, got '{}'", text);
+    *error = fmt::format(
+        "expected fixed:SECONDS (>= 0), exp:MEAN_SECONDS (> 0) or uniform:LOW:HIGH "
+        "(0 <= LOW <= HIGH), finite numbers, got '{}'",
+        text);
   return std::nullopt;
 }
 
@@ -112,28 +123,41 @@ std::string ServiceTime::to_string() const {
 }
 
 std::optional<std::vector<double>> load_arrival_trace(const std::string& path, std::string* error) {
-  std::ifstream f(path);
-  if (!f) {
-    if (error) *error = fmt::format("{}: cannot open the arrival trace", path);
+  // A directory or an empty file must not become a run with no clients.
+  const InputFile file = read_input_file(path, "arrival trace");
+  if (file.problem != InputProblem::none) {
+    if (error) *error = file.error;
     return std::nullopt;
   }
   std::vector<double> times;
+  std::istringstream f(file.text);
   std::string line;
   for (int n = 1; std::getline(f, line); ++n) {
     if (auto hash = line.find('#'); hash != std::string::npos) line.resize(hash);
-    std::istringstream in(line);
+    const size_t first = line.find_first_not_of(" \t\r");
+    if (first == std::string::npos) continue;
+    const size_t last = line.find_last_not_of(" \t\r");
     double t = 0;
-    if (!(in >> t)) {
-      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-      if (error) *error = fmt::format("{}:{}: expected a time in seconds, got '{}'", path, n, line);
+    const char* b = line.data() + first;
+    const char* e = line.data() + last + 1;
+    auto [p, ec] = std::from_chars(b, e, t);
+    if (ec != std::errc{} || p != e || !std::isfinite(t)) {
+      if (error)
+        *error = fmt::format("{}:{}:{}: expected a time in seconds, got '{}'", path, n, first + 1,
+                             std::string(b, e));
       return std::nullopt;
     }
     if (t < 0 || (!times.empty() && t < times.back())) {
       if (error)
-        *error = fmt::format("{}:{}: expected times >= 0 in increasing order, got {}", path, n, t);
+        *error = fmt::format("{}:{}:{}: expected times >= 0 in increasing order, got {}", path, n,
+                             first + 1, t);
       return std::nullopt;
     }
     times.push_back(t);
+  }
+  if (times.empty()) {
+    if (error) *error = fmt::format("{}: the arrival trace has no times (only comments)", path);
+    return std::nullopt;
   }
   return times;
 }

@@ -1,15 +1,17 @@
 // Scenario files in TOML (docs/lab.md, "Scenario files"). Every key is
 // checked: an unknown key or a value of the wrong type is an error that
 // names the file, line and column and says what was expected.
-#include <fstream>
+#include <cmath>
+#include <limits>
 #include <set>
-#include <sstream>
 
 #include <fmt/format.h>
 
 #include <toml++/toml.h>
 
+#include "base/input_file.hpp"
 #include "lab/scenario.hpp"
+#include "listen/backlog_model.hpp"
 #include "synq/sysctl.hpp"
 
 namespace synq::lab {
@@ -43,23 +45,38 @@ struct Reader {
     return true;
   }
 
-  bool number(const toml::table& t, const char* key, double& out, double min = -1e300) {
+  // A finite number >= min (> min when `exclusive`): TOML allows nan and inf,
+  // which mean nothing as a time, a rate or a probability.
+  bool number(const toml::table& t, const char* key, double& out, double min = -1e300,
+              bool exclusive = false) {
     const toml::node* n = t.get(key);
     if (!n) return true;
     if (auto v = n->value<double>()) {
-      if (*v < min) return fail(*n, fmt::format("'{}' must be >= {}, got {}", key, min, *v));
+      if (!std::isfinite(*v)) return fail(*n, fmt::format("'{}' must be a finite number", key));
+      if (*v < min || (exclusive && *v == min))
+        return fail(
+            *n, fmt::format("'{}' must be {} {}, got {}", key, exclusive ? ">" : ">=", min, *v));
       out = *v;
       return true;
     }
     return fail(*n, fmt::format("'{}' must be a number", key));
   }
 
+  // An integer in [min, the largest value of Int]: 99999999999 for an int
+  // field is refused with the range, not wrapped.
   template <typename Int>
   bool integer(const toml::table& t, const char* key, Int& out, int64_t min = 0) {
     const toml::node* n = t.get(key);
     if (!n) return true;
     if (auto v = n->value_exact<int64_t>()) {
-      if (*v < min) return fail(*n, fmt::format("'{}' must be >= {}, got {}", key, min, *v));
+      const int64_t lo = std::max<int64_t>(min, std::numeric_limits<Int>::min());
+      const int64_t hi = static_cast<uint64_t>(std::numeric_limits<Int>::max()) >
+                                 static_cast<uint64_t>(std::numeric_limits<int64_t>::max())
+                             ? std::numeric_limits<int64_t>::max()
+                             : static_cast<int64_t>(std::numeric_limits<Int>::max());
+      if (*v < lo || *v > hi)
+        return fail(*n,
+                    fmt::format("'{}' must be an integer from {} to {}, got {}", key, lo, hi, *v));
       out = static_cast<Int>(*v);
       return true;
     }
@@ -95,7 +112,8 @@ struct Reader {
     if (!a) return fail(*n, fmt::format("'{}' must be an array of seconds", key));
     for (const auto& e : *a) {
       auto v = e.value<double>();
-      if (!v || *v < 0) return fail(e, fmt::format("'{}' must hold numbers >= 0", key));
+      if (!v || *v < 0 || !std::isfinite(*v))
+        return fail(e, fmt::format("'{}' must hold finite numbers >= 0", key));
       out.push_back(*v);
     }
     return true;
@@ -150,6 +168,16 @@ std::optional<Scenario> parse_scenario_toml(const std::string& text, const std::
                            e.description());
     return std::nullopt;
   }
+  // An empty file (or one of comments) would run the defaults under the
+  // file's name: almost certainly the wrong file.
+  if (root.empty()) {
+    if (error)
+      *error = fmt::format(
+          "{}:1:1: the scenario file sets nothing: expected keys such as name, duration, "
+          "[server] or [clients] (docs/lab.md)",
+          origin);
+    return std::nullopt;
+  }
   Scenario s;
   s.name = "file";
   bool ok =
@@ -157,7 +185,7 @@ std::optional<Scenario> parse_scenario_toml(const std::string& text, const std::
              {"name", "description", "duration", "seed", "server", "clients", "link", "attacker"},
              "the top level") &&
       r.string(root, "name", s.name) && r.string(root, "description", s.description) &&
-      r.number(root, "duration", s.duration_s, 0) && r.integer(root, "seed", s.seed);
+      r.number(root, "duration", s.duration_s, 0, true) && r.integer(root, "seed", s.seed);
   if (ok && root.get("server")) {
     const toml::table* t = r.section(root, "server");
     ok =
@@ -168,6 +196,21 @@ std::optional<Scenario> parse_scenario_toml(const std::string& text, const std::
         r.parsed(*t, "accept", s.accept) && r.times(*t, "accept_once_at", s.accept_once_at) &&
         r.integer(*t, "workers", s.workers) && r.parsed(*t, "service", s.service) &&
         r.sysctls(*t, s.server_sysctls);
+    // Workers call accept() when idle; an accept policy beside them would be
+    // silently ignored, and a service time without workers means nothing.
+    if (ok && s.workers > 0 && t->get("accept"))
+      ok = r.fail(*t->get("accept"),
+                  "'accept' and 'workers' both say when accept() is called: keep one");
+    if (ok && s.workers == 0 && t->get("service"))
+      ok = r.fail(*t->get("service"), "'service' needs 'workers' > 0 (the time a worker is busy)");
+  }
+  if (ok && root.get("server") && root.get("server")->as_table()->get("model") &&
+      !listen::make_backlog_model(s.model)) {
+    std::string models;
+    for (const char* m : {"linux", "bsd44", "freebsd", "xnu"})
+      if (listen::make_backlog_model(m)) models += std::string(models.empty() ? "" : ", ") + m;
+    ok = r.fail(*root.get("server")->as_table()->get("model"),
+                fmt::format("'model' must be one of {}, got '{}'", models, s.model));
   }
   if (ok && root.get("clients")) {
     const toml::table* t = r.section(root, "clients");
@@ -204,14 +247,13 @@ std::optional<Scenario> parse_scenario_toml(const std::string& text, const std::
 }
 
 std::optional<Scenario> load_scenario_file(const std::string& path, std::string* error) {
-  std::ifstream f(path);
-  if (!f) {
-    if (error) *error = fmt::format("{}: cannot open the scenario file", path);
+  // Empty files get parse_scenario_toml's message, which names the line.
+  const InputFile file = read_input_file(path, "scenario file", true);
+  if (file.problem != InputProblem::none) {
+    if (error) *error = file.error;
     return std::nullopt;
   }
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return parse_scenario_toml(ss.str(), path, error);
+  return parse_scenario_toml(file.text, path, error);
 }
 
 }  // namespace synq::lab

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "listen/backlog_model.hpp"
 #include "synq/sysctl.hpp"
 
 namespace synq::lab {
@@ -17,7 +18,7 @@ namespace {
 
 bool to_number(const std::string& v, double& out) {
   auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
-  return ec == std::errc{} && p == v.data() + v.size() && !v.empty();
+  return ec == std::errc{} && p == v.data() + v.size() && !v.empty() && std::isfinite(out);
 }
 
 template <typename Int>
@@ -69,7 +70,12 @@ std::optional<SweepAxis> SweepAxis::parse(const std::string& text, std::string* 
       if (error) *error = fmt::format("expected LOW..HIGH with 0 < LOW <= HIGH, got '{}'", rest);
       return std::nullopt;
     }
-    for (uint64_t v = lo; v <= hi; v *= 2) a.values.push_back(std::to_string(v));
+    // Stop before doubling past HIGH: near 2^64 the product wraps to 0 and
+    // the loop would never end.
+    for (uint64_t v = lo;; v *= 2) {
+      a.values.push_back(std::to_string(v));
+      if (v > hi / 2) break;
+    }
   } else {
     size_t start = 0;
     while (start <= rest.size()) {
@@ -86,11 +92,19 @@ std::optional<SweepAxis> SweepAxis::parse(const std::string& text, std::string* 
   }
   std::string why;
   Scenario probe;
-  for (const auto& v : a.values)
+  for (const auto& v : a.values) {
     if (!apply_parameter(probe, a.name, v, &why)) {
       if (error) *error = why;
       return std::nullopt;
     }
+    // A model that is not built in would only show up as an error row.
+    if (a.name == "model" && !listen::make_backlog_model(v)) {
+      if (error)
+        *error =
+            fmt::format("model: expected linux, bsd44, freebsd or xnu (built in), got '{}'", v);
+      return std::nullopt;
+    }
+  }
   return a;
 }
 

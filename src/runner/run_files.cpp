@@ -12,6 +12,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "base/input_file.hpp"
 #include "drivers/tun/netns.hpp"
 #include "runner/linux_target.hpp"
 #include "runner/runner.hpp"
@@ -206,31 +207,51 @@ struct Prepared {
 Prepared prepare(const std::string& path, const ScriptFilesOptions& options) {
   Prepared p;
   p.path = path;
-  std::ifstream f(path);
-  std::stringstream text;
-  text << f.rdbuf();
-  std::string marker_error;
-  p.markers = find_differ_markers(text.str(), &marker_error);
+  RunReport bad;
+  if (auto problem = check_script_file(path, options)) {
+    bad.lines.push_back(problem->message);
+    p.report = std::move(bad);
+    return p;
+  }
+  // check_script_file read and parsed it already; scripts are small, and
+  // reading twice keeps the check usable on its own (before any run).
+  const InputFile file = read_input_file(path, "script");
+  p.markers = find_differ_markers(file.text, nullptr);
   script::ParseOptions po;
   po.file = path;
   po.command_line = options.header_options;
-  auto parsed = script::parse_script_file(path, po);
-  RunReport bad;
-  if (!f) {
-    bad.lines.push_back(path + ": cannot read the file");
-  } else if (!marker_error.empty()) {
-    bad.lines.push_back(path + ": " + marker_error);
-  } else if (!parsed.ok()) {
-    bad.lines.push_back(script::render(parsed.error()));
-  } else {
-    p.script = std::move(parsed.value());
-    return p;
-  }
-  p.report = std::move(bad);
+  p.script = std::move(script::parse_script(file.text, po).value());
   return p;
 }
 
 }  // namespace
+
+std::optional<ScriptFileProblem> check_script_file(const std::string& path,
+                                                   const ScriptFilesOptions& options) {
+  const InputFile file = read_input_file(path, "script");
+  if (file.problem == InputProblem::unreadable)
+    return ScriptFileProblem{ScriptFileProblem::Kind::unreadable, file.error};
+  // An empty script would PASS having checked nothing.
+  if (file.problem == InputProblem::empty)
+    return ScriptFileProblem{ScriptFileProblem::Kind::bad,
+                             path + ": the script is empty: nothing to check"};
+  std::string marker_error;
+  find_differ_markers(file.text, &marker_error);
+  if (!marker_error.empty())
+    return ScriptFileProblem{ScriptFileProblem::Kind::bad, path + ": " + marker_error};
+  script::ParseOptions po;
+  po.file = path;
+  po.command_line = options.header_options;
+  auto parsed = script::parse_script(file.text, po);
+  if (!parsed.ok())
+    return ScriptFileProblem{ScriptFileProblem::Kind::bad, script::render(parsed.error())};
+  if (parsed.value().events.empty())
+    return ScriptFileProblem{ScriptFileProblem::Kind::bad,
+                             path +
+                                 ": the script has no events (only comments or options): "
+                                 "nothing to check"};
+  return std::nullopt;
+}
 
 std::string check_target_and_model(const ScriptFilesOptions& options) {
   if (options.target != "synq" && options.target != "linux")

@@ -30,6 +30,17 @@ struct DifferMarker {
 /// The markers in a script's text, or an error for a malformed one.
 std::vector<DifferMarker> find_differ_markers(const std::string& text, std::string* error);
 
+/// Why a script file cannot run: `unreadable` (missing, a directory: the
+/// CLI's exit 66) or `bad` (empty, no events, a parse error: exit 65).
+struct ScriptFileProblem {
+  enum class Kind { unreadable, bad };
+  Kind kind;
+  std::string message;  // "file:line:column: expected X, got Y" where a line is known
+};
+/// Reads and parses `path` without running it; nullopt if it can run.
+std::optional<ScriptFileProblem> check_script_file(const std::string& path,
+                                                   const ScriptFilesOptions& options);
+
 /// Why this target/model pair cannot run (the linux target is the host's
 /// Linux kernel: it cannot play another model), or an empty string.
 std::string check_target_and_model(const ScriptFilesOptions& options);

@@ -68,8 +68,8 @@ print("sweep:", j["answer"])
 PY
 echo "lab CLI: flags, files, errors and sweeps work"
 
-# Exit codes (apps/synq/main.cpp): 2 for bad usage (a bad flag or knob value),
-# with a message naming the problem; never an abort.
+# Exit codes (apps/synq/main.cpp, docs/cli.md): 64 for bad usage (a bad flag
+# or knob value), with a message naming the problem; never an abort.
 expect_exit() {
   local want=$1; shift
   set +e
@@ -78,13 +78,13 @@ expect_exit() {
   set -e
   [[ $got == "$want" ]] || fail "$* exited $got, want $want: $(cat "$out/stderr")"
 }
-expect_exit 2 "$BIN" lab no-such-scenario
+expect_exit 64 "$BIN" lab no-such-scenario
 grep -q "no-such-scenario" "$out/stderr" || fail "unknown scenario not named in the error"
-expect_exit 2 "$BIN" lab --arrival bogus
+expect_exit 64 "$BIN" lab --arrival bogus
 grep -q "expected burst" "$out/stderr" || fail "--arrival error does not say what was expected"
-expect_exit 2 "$BIN" lab --set net.ipv4.tcp_syncookies
-expect_exit 2 "$BIN" no-such-command
-expect_exit 2 "$BIN" lab --set net.ipv4.tcp_syncookies=7 --clients 1 --duration 1 --quiet
+expect_exit 64 "$BIN" lab --set net.ipv4.tcp_syncookies
+expect_exit 64 "$BIN" no-such-command
+expect_exit 64 "$BIN" lab --set net.ipv4.tcp_syncookies=7 --clients 1 --duration 1 --quiet
 grep -q "net.ipv4.tcp_syncookies: 7 is out of range \[0, 2\]" "$out/stderr" ||
   fail "bad sysctl value not explained: $(cat "$out/stderr")"
-echo "exit codes: 2 for usage errors, each explained"
+echo "exit codes: 64 for usage errors, each explained"

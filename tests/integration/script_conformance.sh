@@ -42,9 +42,12 @@ for model in bsd44 freebsd xnu; do
     exit 1
   }
 done
-if out=$("$SYNQ_BIN" script --target linux --model bsd44 "$SYNQ_SOURCE"/tests/scripts/bsd44/*.pkt); then
+# A usage error (docs/cli.md): exit 64, the reason on stderr, nothing run.
+status=0
+out=$("$SYNQ_BIN" script --target linux --model bsd44 "$SYNQ_SOURCE"/tests/scripts/bsd44/*.pkt 2>&1) || status=$?
+if [[ $status != 64 ]]; then
   echo "$out"
-  echo "FAILED: --target linux accepted --model bsd44"
+  echo "FAILED: --target linux --model bsd44 exited $status, want 64"
   exit 1
 fi
 grep -qF "cannot play the 'bsd44' model" <<<"$out" || {

@@ -27,8 +27,6 @@ model = "linux"
 backlog = 16
 accept = "rate:50"
 accept_once_at = [1.0, 2.0]
-workers = 3
-service = "exp:0.02"
 [server.sysctl]
 "net.ipv4.tcp_syncookies" = 0
 "net.core.somaxconn" = 64
@@ -62,9 +60,6 @@ stop = 4
   EXPECT_EQ(s->backlog, 16);
   EXPECT_EQ(s->accept.kind, AcceptPolicy::Kind::rate);
   EXPECT_EQ(s->accept_once_at.size(), 2u);
-  EXPECT_EQ(s->workers, 3);
-  EXPECT_EQ(s->service.kind, ServiceTime::Kind::exponential);
-  EXPECT_DOUBLE_EQ(s->service.a, 0.02);
   ASSERT_EQ(s->server_sysctls.size(), 2u);
   const auto has = [&](const char* k, const char* v) {
     for (const auto& kv : s->server_sysctls)
@@ -84,6 +79,12 @@ stop = 4
   EXPECT_EQ(s->attacker.rate, 1000);
   EXPECT_EQ(s->attacker.sources, 16u);
   EXPECT_EQ(s->attacker.stop_s, 4);
+  // Workers replace the accept policy, so they are read from a file without one.
+  auto w = parse_scenario_toml("[server]\nworkers = 3\nservice = \"exp:0.02\"\n", "w.toml", &err);
+  ASSERT_TRUE(w) << err;
+  EXPECT_EQ(w->workers, 3);
+  EXPECT_EQ(w->service.kind, ServiceTime::Kind::exponential);
+  EXPECT_DOUBLE_EQ(w->service.a, 0.02);
 }
 
 struct BadFile {
