@@ -118,6 +118,7 @@ std::string to_json(const LabResult& r) {
   j["accepted"] = r.accepted;
   j["attacker_syns"] = r.attacker_syns;
   j["events_processed"] = r.events;
+  j["max_clients_in_flight"] = r.max_clients_in_flight;
 
   ordered_json clients = ordered_json::array();
   for (const auto& c : r.clients) {
