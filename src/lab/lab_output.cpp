@@ -36,6 +36,9 @@ using nlohmann::ordered_json;
 // prints as at most nine decimals. Null for NaN/infinity (never happened).
 ordered_json json_seconds(double s) {
   if (!std::isfinite(s)) return ordered_json();
+  // Beyond ±2^53 ns (104 days) a double holds no fractional nanoseconds to
+  // round away, and llround would overflow long before a Time does.
+  if (std::fabs(s) >= 9e6) return s;
   return static_cast<double>(std::llround(s * 1e9)) / 1e9;
 }
 

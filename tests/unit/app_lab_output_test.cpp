@@ -160,6 +160,28 @@ TEST(LabOutput, JsonTimesAreExactToTheNanosecond) {
   }
 }
 
+// Values computed in doubles (differences, bins) print as the decimals they
+// stand for; huge ones pass through; "never" is null.
+TEST(LabOutput, ComputedTimesLoseTheirFloatNoise) {
+  LabResult r;
+  r.queues.push_back({0.1 + 0.2, 1, 0});
+  ClientResult c;
+  c.start_s = 1.001;
+  c.connect_time_s = 1.003 - 1.001;  // 0.0019999999999997797 in doubles
+  c.end_s = 2e7;                     // past 2^53 ns: nothing to round
+  r.clients.push_back(c);
+  ClientResult never;
+  r.clients.push_back(never);  // connect_time_s and end_s are -1: never
+  const json j = json::parse(to_json(r));
+  EXPECT_EQ(j["queues"][0]["t"].dump(), "0.3");
+  EXPECT_EQ(j["clients"][0]["start_s"].dump(), "1.001");
+  EXPECT_EQ(j["clients"][0]["connect_time_s"].dump(), "0.002");
+  EXPECT_EQ(j["clients"][0]["end_s"].get<double>(), 2e7);
+  EXPECT_TRUE(j["clients"][1]["connect_time_s"].is_null());
+  EXPECT_TRUE(j["clients"][1]["end_s"].is_null());
+  EXPECT_EQ(j["connect_time_s"]["p50"].dump(), "0.002");
+}
+
 TEST(LabOutput, PacketLinesReadLikeTcpdump) {
   const LabResult r = run(small("linux"));
   const std::regex line(
