@@ -18,6 +18,8 @@
 #include "commands.hpp"
 #include "exit_codes.hpp"
 #include "lab/builtin.hpp"
+#include "lab/counter_label.hpp"
+#include "lab/format_time.hpp"
 #include "lab/lab_run.hpp"
 #include "lab/report.hpp"
 #include "lab/sweep.hpp"
@@ -30,22 +32,29 @@ namespace synq::cli {
 namespace {
 
 void print_timeline(const lab::LabResult& r) {
+  // The time column is format_time_column's fixed 11 columns: µs for what
+  // happens within a round trip, seconds for the SYN-ACK schedule.
   for (const auto& e : r.timeline) {
+    const std::string t = lab::format_time_column(e.t);
     if (e.kind == lab::TimelineEntry::Kind::snapshot) {
-      std::printf("%9.3f  %s", e.t, e.text.c_str());
+      std::printf("%s  %s", t.c_str(), e.text.c_str());
       continue;
     }
     const char* tag = "  --";
     if (e.kind == lab::TimelineEntry::Kind::packet) tag = e.lost ? "LOST" : "    ";
     if (e.kind == lab::TimelineEntry::Kind::decision) tag = "  =>";
-    std::printf("%9.3f %s %s\n", e.t, tag, e.text.c_str());
+    // A decision names its counter as the summary and the JSON do.
+    const std::string text =
+        e.kind == lab::TimelineEntry::Kind::decision ? lab::relabel_counter_tag(e.text) : e.text;
+    std::printf("%s %s %s\n", t.c_str(), tag, text.c_str());
   }
 }
 
 void print_story(const lab::LabResult& r) {
   if (r.story.empty()) return;
   std::printf("--- the story in plain words:\n");
-  for (const auto& e : r.story) std::printf("%9.3f  %s\n", e.t, e.text.c_str());
+  for (const auto& e : r.story)
+    std::printf("%s  %s\n", lab::format_time_column(e.t).c_str(), e.text.c_str());
 }
 
 // The runs of one built-in next to each other: what differs between models.

@@ -112,7 +112,20 @@ struct CounterInfo {
   std::string_view name;   // "ListenOverflows"
 };
 const CounterInfo& counter_info(Counter c);
-/// Looks up "ListenOverflows" or "TcpExt.ListenOverflows" / "TcpExtListenOverflows".
+/// The one name every output uses for a counter, in text and JSON alike: for
+/// Linux's /proc counters nstat's group and name run together
+/// ("TcpExtListenDrops", "TcpPassiveOpens", "IpInReceives"); for the freebsd
+/// model's counters the wording of FreeBSD's `netstat -s -p tcp`, with
+/// "syncache" before the lines netstat indents under "syncache entries
+/// added" ("listen queue overflows", "syncache entries added", "syncache
+/// bucket overflow", "cookies sent").
+std::string_view counter_display_name(Counter c);
+/// True for the counters FreeBSD's netstat names (the FreeBSD group).
+inline bool is_freebsd_counter(Counter c) {
+  return counter_info(c).group == "FreeBSD";
+}
+/// Looks up "ListenOverflows" or "TcpExt.ListenOverflows" / "TcpExtListenOverflows",
+/// or a display name ("syncache entries added").
 /// A bare name that exists in several groups (InCsumErrors) resolves to Tcp.
 std::optional<Counter> counter_by_name(std::string_view name);
 
@@ -125,8 +138,8 @@ class Counters {
   uint64_t operator[](Counter c) const { return get(c); }
   void reset() { v_.fill(0); }
 
-  /// nstat-like table: one line per non-zero counter ("TcpExtListenOverflows  3"),
-  /// or every counter when `all`.
+  /// nstat-like table: one line per non-zero counter under its display name
+  /// ("TcpExtListenOverflows  3"), or every counter when `all`.
   std::string to_table(bool all = false) const;
   /// {"TcpExt": {"ListenOverflows": 3, ...}, "Tcp": {...}, ...}; every counter.
   std::string to_json() const;

@@ -1,28 +1,75 @@
 // A finished run as text (the terminal summary) and as JSON (docs/lab.md).
+// Both name counters alike (counter_display_name); the text shows times in
+// the unit that suits them (format_time), the JSON as seconds rounded to the
+// nanosecond, the simulator's resolution, so no float noise
+// (0.30000000000000004) reaches a reader.
 #include <cmath>
+#include <utility>
 
 #include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
 
+#include "lab/counter_label.hpp"
+#include "lab/format_time.hpp"
 #include "lab/lab_run.hpp"
 
 namespace synq::lab {
 
 namespace {
 
+// tcpdump's flag letters in its order (print-tcp.c's tcp_flag_values:
+// F S R P . U E W), so the JSON's "flags" reads like the line's "Flags [...]".
 std::string flags_text(uint8_t f) {
-  // tcpdump's letters: S F R P . (ACK) U E W
+  static constexpr std::pair<uint8_t, char> kLetters[] = {{0x01, 'F'}, {0x02, 'S'}, {0x04, 'R'},
+                                                          {0x08, 'P'}, {0x10, '.'}, {0x20, 'U'},
+                                                          {0x40, 'E'}, {0x80, 'W'}};
   std::string s;
-  if (f & 0x02) s += 'S';
-  if (f & 0x01) s += 'F';
-  if (f & 0x04) s += 'R';
-  if (f & 0x08) s += 'P';
-  if (f & 0x20) s += 'U';
-  if (f & 0x40) s += 'E';
-  if (f & 0x80) s += 'W';
-  if (f & 0x10) s += '.';
+  for (auto [bit, letter] : kLetters)
+    if (f & bit) s += letter;
   return s;
+}
+
+using nlohmann::ordered_json;
+
+// Seconds as JSON, exact to the nanosecond: the nearest double to n / 1e9
+// prints as at most nine decimals. Null for NaN/infinity (never happened).
+ordered_json json_seconds(double s) {
+  if (!std::isfinite(s)) return ordered_json();
+  // Beyond ±2^53 ns (104 days) a double holds no fractional nanoseconds to
+  // round away, and llround would overflow long before a Time does.
+  if (std::fabs(s) >= 9e6) return s;
+  return static_cast<double>(std::llround(s * 1e9)) / 1e9;
+}
+
+// For the freebsd model, or whenever one of FreeBSD's counters moved.
+bool shows_netstat(const LabResult& r) {
+  if (r.scenario.model == "freebsd") return true;
+  for (size_t i = 0; i < kCounterCount; ++i) {
+    const auto c = static_cast<Counter>(i);
+    if (is_freebsd_counter(c) && r.server.get(c) != 0) return true;
+  }
+  return false;
+}
+
+// Counters by display name: Linux's (nstat names) or FreeBSD's (netstat wording).
+ordered_json counters_json(const Counters& counters, bool freebsd) {
+  ordered_json j = ordered_json::object();
+  for (size_t i = 0; i < kCounterCount; ++i) {
+    const auto c = static_cast<Counter>(i);
+    if (is_freebsd_counter(c) == freebsd) j[std::string(counter_display_name(c))] = counters.get(c);
+  }
+  return j;
+}
+
+std::string counters_text(const Counters& counters, bool freebsd) {
+  std::string out;
+  for (size_t i = 0; i < kCounterCount; ++i) {
+    const auto c = static_cast<Counter>(i);
+    if (is_freebsd_counter(c) != freebsd || counters.get(c) == 0) continue;
+    out += fmt::format("  {:<38}{:>12}\n", counter_display_name(c), counters.get(c));
+  }
+  return out;
 }
 
 }  // namespace
@@ -31,11 +78,11 @@ std::string summary_text(const LabResult& r) {
   std::string out;
   const auto& s = r.scenario;
   out +=
-      fmt::format("scenario {}: model {}, listen(fd, {}), {} clients ({}), {}, {} s\n", s.name,
+      fmt::format("scenario {}: model {}, listen(fd, {}), {} clients ({}), {}, {}\n", s.name,
                   s.model, s.backlog, s.clients, s.arrival.to_string(),
                   s.workers > 0 ? fmt::format("{} workers ({})", s.workers, s.service.to_string())
                                 : "accept " + s.accept.to_string(),
-                  s.duration_s);
+                  format_time(s.duration_s));
   if (!r.error.empty()) return out + "error: " + r.error + "\n";
   for (const auto& n : r.notes) out += "note: " + n + "\n";
   size_t counts[5] = {};
@@ -49,19 +96,22 @@ std::string summary_text(const LabResult& r) {
     out += fmt::format(" {} {}", outcome_name(static_cast<Outcome>(i)), counts[i]);
   out += "\n";
   if (!times.empty())
-    out += fmt::format("connect time: p50 {:.3f} s, p90 {:.3f} s, p99 {:.3f} s, max {:.3f} s\n",
-                       percentile(times, 0.5), percentile(times, 0.9), percentile(times, 0.99),
-                       percentile(times, 1.0));
+    out += fmt::format("connect time: p50 {}, p90 {}, p99 {}, max {}\n",
+                       format_time(percentile(times, 0.5)), format_time(percentile(times, 0.9)),
+                       format_time(percentile(times, 0.99)), format_time(percentile(times, 1.0)));
   out += fmt::format("queue high-water marks: SYN queue {}, accept queue {}; accepted {}\n",
                      r.max_syn_queue, r.max_accept_queue, r.accepted);
   if (r.attacker_syns) out += fmt::format("attacker SYNs sent: {}\n", r.attacker_syns);
-  out += "server counters (non-zero):\n";
-  out += r.server.to_table();
+  out += "server counters (non-zero; nstat's names):\n";
+  out += counters_text(r.server, false);
+  if (shows_netstat(r)) {
+    out += "server counters (non-zero; FreeBSD's netstat -s -p tcp names):\n";
+    out += counters_text(r.server, true);
+  }
   return out;
 }
 
 std::string to_json(const LabResult& r) {
-  using nlohmann::ordered_json;
   const auto& s = r.scenario;
   ordered_json j;
   j["scenario"] = s.name;
@@ -96,8 +146,9 @@ std::string to_json(const LabResult& r) {
   j["settings"]["client_sysctls"] = csets;
   if (!r.error.empty()) j["error"] = r.error;
   j["notes"] = r.notes;
-  j["counters"] = ordered_json::parse(r.server.to_flat_json());
-  j["client_counters"] = ordered_json::parse(r.client.to_flat_json());
+  j["counters"] = counters_json(r.server, false);
+  if (shows_netstat(r)) j["netstat"] = counters_json(r.server, true);
+  j["client_counters"] = counters_json(r.client, false);
 
   size_t counts[5] = {};
   std::vector<double> times;
@@ -108,10 +159,7 @@ std::string to_json(const LabResult& r) {
   ordered_json outcomes = ordered_json::object();
   for (size_t i = 0; i < 5; ++i) outcomes[outcome_name(static_cast<Outcome>(i))] = counts[i];
   j["outcomes"] = outcomes;
-  const auto pct = [&](double p) {
-    const double v = percentile(times, p);
-    return std::isnan(v) ? ordered_json() : ordered_json(v);
-  };
+  const auto pct = [&](double p) { return json_seconds(percentile(times, p)); };
   j["connect_time_s"] = {
       {"p50", pct(0.5)}, {"p90", pct(0.9)}, {"p99", pct(0.99)}, {"max", pct(1.0)}};
   j["high_water"] = {{"syn_queue", r.max_syn_queue}, {"accept_queue", r.max_accept_queue}};
@@ -124,10 +172,10 @@ std::string to_json(const LabResult& r) {
   for (const auto& c : r.clients) {
     ordered_json o = {{"id", c.id},
                       {"port", c.port},
-                      {"start_s", c.start_s},
+                      {"start_s", json_seconds(c.start_s)},
                       {"outcome", outcome_name(c.outcome)}};
-    o["connect_time_s"] = c.connect_time_s >= 0 ? ordered_json(c.connect_time_s) : ordered_json();
-    o["end_s"] = c.end_s >= 0 ? ordered_json(c.end_s) : ordered_json();
+    o["connect_time_s"] = c.connect_time_s >= 0 ? json_seconds(c.connect_time_s) : ordered_json();
+    o["end_s"] = c.end_s >= 0 ? json_seconds(c.end_s) : ordered_json();
     if (c.error != Errno::ok) o["error"] = errno_name(c.error);
     o["accepted"] = c.accepted;
     o["syn_drops"] = c.syn_drops;
@@ -136,24 +184,30 @@ std::string to_json(const LabResult& r) {
   j["clients"] = std::move(clients);
   ordered_json queues = ordered_json::array();
   for (const auto& q : r.queues)
-    queues.push_back({{"t", q.t}, {"syn_queue", q.syn_queue}, {"accept_queue", q.accept_queue}});
+    queues.push_back(
+        {{"t", json_seconds(q.t)}, {"syn_queue", q.syn_queue}, {"accept_queue", q.accept_queue}});
   j["queues"] = std::move(queues);
   ordered_json drops = ordered_json::object();
-  drops["bin_s"] = r.drops.bin_s;
+  drops["bin_s"] = json_seconds(r.drops.bin_s);
   ordered_json by_reason = ordered_json::object();
-  for (const auto& [reason, bins] : r.drops.by_reason) by_reason[reason] = bins;
+  for (const auto& [reason, bins] : r.drops.by_reason)
+    by_reason[relabel_counter_tag(reason)] = bins;
   drops["by_reason"] = std::move(by_reason);
   j["drops"] = std::move(drops);
 
   ordered_json story = ordered_json::array();
   for (const auto& e : r.story)
-    story.push_back({{"t", e.t}, {"kind", e.kind}, {"client", e.client}, {"text", e.text}});
+    story.push_back(
+        {{"t", json_seconds(e.t)}, {"kind", e.kind}, {"client", e.client}, {"text", e.text}});
   j["story"] = std::move(story);
 
   ordered_json tl = ordered_json::array();
   static constexpr const char* kKinds[] = {"packet", "client", "server", "snapshot", "decision"};
   for (const auto& e : r.timeline) {
-    ordered_json o = {{"t", e.t}, {"kind", kKinds[static_cast<size_t>(e.kind)]}, {"text", e.text}};
+    ordered_json o = {
+        {"t", json_seconds(e.t)},
+        {"kind", kKinds[static_cast<size_t>(e.kind)]},
+        {"text", e.kind == TimelineEntry::Kind::decision ? relabel_counter_tag(e.text) : e.text}};
     if (e.kind == TimelineEntry::Kind::packet) {
       o["direction"] = e.direction;
       o["sport"] = e.sport;
@@ -170,8 +224,8 @@ std::string to_json(const LabResult& r) {
   j["timeline"] = std::move(tl);
   ordered_json decisions = ordered_json::array();
   for (const auto& d : r.decisions) {
-    ordered_json o = {{"t", d.t}, {"peer", d.peer}, {"decision", d.decision}};
-    o["counter"] = d.counter.empty() ? ordered_json() : ordered_json(d.counter);
+    ordered_json o = {{"t", json_seconds(d.t)}, {"peer", d.peer}, {"decision", d.decision}};
+    o["counter"] = d.counter.empty() ? ordered_json() : ordered_json(counter_label(d.counter));
     o["reason"] = d.reason;
     o["tcp_flags"] = flags_text(d.tcp_flags);
     o["client"] = d.client;

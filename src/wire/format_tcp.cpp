@@ -1,8 +1,10 @@
 // tcpdump-style rendering of a TCP segment, as `tcpdump -n -S` prints it
-// after the "IP "/"IP6 " prefix (print-tcp.c), so traces diff against real
-// captures:
-//   10.0.0.2.40000 > 10.0.0.1.80: Flags [S], seq 1000, win 65535,
+// after its timestamp (print-ip.c/print-ip6.c name the protocol, print-tcp.c
+// the rest), so traces diff against real captures:
+//   IP 10.0.0.2.40000 > 10.0.0.1.80: Flags [S], seq 1000, win 65535,
 //   options [mss 1460,sackOK,TS val 1 ecr 0,nop,wscale 7], length 0
+// (IPv6: "IP6 2001:db8::2.40000 > ..."). Sequence numbers are absolute
+// (-S): a trace line must not depend on the lines before it.
 #include <arpa/inet.h>
 #include <sys/socket.h>
 
@@ -170,6 +172,7 @@ std::string format_tcp(const IpPacket& ip, const TcpSegment& seg) {
   const TcpHeader& h = seg.h;
   fmt::memory_buffer buf;
   Out out(buf);
+  buf.append(std::string_view(ip.src.is_v4() ? "IP " : "IP6 "));
   append_address(buf, ip.src);
   fmt::format_to(out, ".{} > ", h.sport);
   append_address(buf, ip.dst);

@@ -98,9 +98,10 @@ size_t build_tcp(std::span<uint8_t> out, const IpAddr& src, const IpAddr& dst, c
 size_t build_udp(std::span<uint8_t> out, const IpAddr& src, const IpAddr& dst, uint16_t sport,
                  uint16_t dport, std::span<const uint8_t> payload, const IpParams& ip = {});
 
-/// tcpdump-like one-line rendering of a TCP segment, for traces and test diffs:
-/// "10.0.0.2:40000 > 10.0.0.1:80 Flags [S], seq 1000, win 65535, options [mss 1460,sackOK,TS val 1
-/// ecr 0,nop,wscale 7], length 0"
+/// One line per TCP segment exactly as `tcpdump -n -S` prints it after the
+/// timestamp, for traces and test diffs: "IP 10.0.0.2.40000 > 10.0.0.1.80:
+/// Flags [S], seq 1000, win 65535, options [mss 1460,sackOK,TS val 1 ecr
+/// 0,nop,wscale 7], length 0" ("IP6 " for IPv6).
 std::string format_tcp(const IpPacket& ip, const TcpSegment& seg);
 
 }  // namespace synq::wire

@@ -25,7 +25,7 @@ assert (s["backlog"], s["clients"], s["arrival"], s["accept"], s["duration_s"], 
 assert s["server_sysctls"] == {"net.ipv4.tcp_syncookies": "0", "net.core.somaxconn": "4096"}, s
 assert len(j["clients"]) == 50
 assert {c["outcome"] for c in j["clients"]} <= {"established", "refused", "reset", "timed_out", "pending"}
-assert j["counters"]["ListenOverflows"] > 0, "400/s against 100 accepts/s and B=16 must overflow"
+assert j["counters"]["TcpExtListenOverflows"] > 0, "400/s against 100 accepts/s and B=16 must overflow"
 assert all({"t", "syn_queue", "accept_queue"} <= q.keys() for q in j["queues"])
 print("flags reach the scenario; JSON has counters, clients, queues")
 PY

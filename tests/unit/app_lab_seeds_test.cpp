@@ -61,7 +61,7 @@ json* SeedsLinux::j_ = nullptr;
 
 TEST_F(SeedsLinux, JsonHasTheRequiredShape) {
   EXPECT_TRUE(j()["counters"].is_object());
-  EXPECT_GT(j()["counters"]["ListenOverflows"].get<int>(), 0);
+  EXPECT_GT(j()["counters"]["TcpExtListenOverflows"].get<int>(), 0);
   ASSERT_EQ(j()["clients"].size(), 6u);
   for (const auto& c : j()["clients"]) {
     EXPECT_TRUE(c.contains("outcome"));
@@ -86,7 +86,7 @@ TEST_F(SeedsLinux, HandshakesCompleteIntoTheAcceptQueue) {
     auto d = decisions(j(), c, "complete");
     ASSERT_EQ(d.size(), 1u);
     EXPECT_EQ(d[0]["accept_queue"], c + 1);
-    EXPECT_EQ(d[0]["counter"], "PassiveOpens");
+    EXPECT_EQ(d[0]["counter"], "TcpPassiveOpens");
   }
 }
 
@@ -99,7 +99,7 @@ TEST_F(SeedsLinux, ThirdAckIgnoredThenSynAckRetransmittedThenDuplicateAck) {
     auto drops = decisions(j(), c, "drop");
     ASSERT_FALSE(drops.empty());
     EXPECT_EQ(drops[0]["tcp_flags"], ".");
-    EXPECT_EQ(drops[0]["counter"], "ListenOverflows");
+    EXPECT_EQ(drops[0]["counter"], "TcpExtListenOverflows");
     EXPECT_EQ(drops[0]["accept_queue"], 3);  // full: B + 1
     // Then the listener resends the SYN-ACK, and the client answers with the
     // same ACK again: a duplicate ACK on the wire.

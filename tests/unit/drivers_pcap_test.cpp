@@ -1,5 +1,5 @@
 // PcapWriter: files read back through libpcap, byte for byte and timestamp
-// for timestamp; and the simulator's captures.
+// for timestamp; and the simulator's captures (pcapng, lost packets marked).
 #include <gtest/gtest.h>
 #include <pcap/pcap.h>
 
@@ -9,6 +9,7 @@
 
 #include "drivers/pcap/pcap_writer.hpp"
 #include "drivers/sim/sim_network.hpp"
+#include "drivers_pcapng_reader.hpp"
 #include "drivers_test_support.hpp"
 
 namespace synq::pcap {
@@ -18,6 +19,8 @@ using sim::testing::ipv4_packet;
 using sim::testing::ipv6_packet;
 using sim::testing::ScriptedNode;
 using sim::testing::temp_path;
+using testing::NgPacket;
+using testing::read_pcapng;
 
 struct Record {
   Time time;
@@ -151,7 +154,7 @@ struct CapturedPair {
   sim::LinkId link;
 };
 
-TEST(SimCapture, PacketsAreStampedWhenSentAndLostOnesAreNotCaptured) {
+TEST(SimCapture, PacketsAreStampedWhenSentAndLostOnesAreMarked) {
   const std::string all = temp_path("synq_sim_all.pcap");
   const std::string one = temp_path("synq_sim_link.pcap");
   CapturedPair p(1, LinkParams{.latency = 10ms, .loss = 1.0});
@@ -160,13 +163,44 @@ TEST(SimCapture, PacketsAreStampedWhenSentAndLostOnesAreNotCaptured) {
   p.exchange(3);
   p.net.run_until_idle();
   p.net.close_captures();
-  // Every a → b packet was lost: only b's three packets, at their send times.
-  const std::vector<Record> expected{{500us, 40, ipv4_packet(kB, kA, 0)},
-                                     {1500us, 40, ipv4_packet(kB, kA, 1)},
-                                     {2500us, 40, ipv4_packet(kB, kA, 2)}};
-  EXPECT_EQ(read_pcap(all).records, expected);
-  EXPECT_EQ(read_pcap(one).records, expected);
+  // Every a → b packet was lost: all six are in the file at their send
+  // times, a's three marked with the direction the link lost them in.
+  const std::string lost = "lost by the link (a>b)";
+  const std::vector<NgPacket> expected{
+      {0us, 40, ipv4_packet(kA, kB, 0), lost},    {500us, 40, ipv4_packet(kB, kA, 0), ""},
+      {1000us, 40, ipv4_packet(kA, kB, 1), lost}, {1500us, 40, ipv4_packet(kB, kA, 1), ""},
+      {2000us, 40, ipv4_packet(kA, kB, 2), lost}, {2500us, 40, ipv4_packet(kB, kA, 2), ""}};
+  for (const auto& path : {all, one}) {
+    const auto f = read_pcapng(path);
+    EXPECT_TRUE(f.valid) << path;
+    EXPECT_EQ(f.tsresol, 9) << path;
+    EXPECT_EQ(f.packets, expected) << path;
+  }
+  // libpcap, an independent reader, sees the same packets and times.
+  std::vector<Record> by_libpcap;
+  for (const auto& e : expected) by_libpcap.push_back({e.time, e.len, e.bytes});
+  EXPECT_EQ(read_pcap(all).records, by_libpcap);
   EXPECT_EQ(p.net.link_stats(p.link, sim::Side::a_to_b).lost, 3u);
+}
+
+TEST(SimCapture, QueueDropsAreMarkedToo) {
+  const std::string path = temp_path("synq_sim_queue.pcap");
+  // 8 kbit/s: a 40-byte packet takes 40 ms to serialize; a queue of one.
+  CapturedPair p(1, LinkParams{.latency = 1ms, .bandwidth_bps = 8000, .queue_limit = 1});
+  ASSERT_TRUE(p.net.capture_all(path));
+  p.net.at(0ns, [&] {
+    for (uint8_t i = 0; i < 3; ++i) p.a->out.push_back(ipv4_packet(kA, kB, i));
+  });
+  p.net.run_until_idle();
+  p.net.close_captures();
+  const auto f = read_pcapng(path);
+  ASSERT_TRUE(f.valid);
+  const auto& st = p.net.link_stats(p.link, sim::Side::a_to_b);
+  ASSERT_EQ(st.queue_drops, 2u);
+  ASSERT_EQ(f.packets.size(), 3u);
+  EXPECT_EQ(f.packets[0].comment, "");
+  EXPECT_EQ(f.packets[1].comment, "dropped by the link's full queue (a>b)");
+  EXPECT_EQ(f.packets[2].comment, "dropped by the link's full queue (a>b)");
 }
 
 TEST(SimCapture, CaptureErrorsAreReported) {

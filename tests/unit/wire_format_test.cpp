@@ -1,5 +1,6 @@
 // format_tcp: tcpdump -n -S lines for the segments of a handshake, data,
-// teardown and resets, as tcpdump prints them (after its "IP " prefix).
+// teardown and resets, as tcpdump prints them after the timestamp ("IP "
+// or "IP6 " first).
 #include <gtest/gtest.h>
 
 #include <string>
@@ -56,7 +57,7 @@ TEST(WireFormat, Syn) {
   auto h = header(40000, 80, tcp_flags::SYN, 1000, 0, 65535);
   h.options = syn_options(1, 0);
   EXPECT_EQ(trace(kClient, kServer, h),
-            "10.0.0.2.40000 > 10.0.0.1.80: Flags [S], seq 1000, win 65535, "
+            "IP 10.0.0.2.40000 > 10.0.0.1.80: Flags [S], seq 1000, win 65535, "
             "options [mss 1460,sackOK,TS val 1 ecr 0,nop,wscale 7], length 0");
 }
 
@@ -64,7 +65,7 @@ TEST(WireFormat, SynAck) {
   auto h = header(80, 40000, tcp_flags::SYN | tcp_flags::ACK, 5000, 1001, 65160);
   h.options = syn_options(2, 1);
   EXPECT_EQ(trace(kServer, kClient, h),
-            "10.0.0.1.80 > 10.0.0.2.40000: Flags [S.], seq 5000, ack 1001, win 65160, "
+            "IP 10.0.0.1.80 > 10.0.0.2.40000: Flags [S.], seq 5000, ack 1001, win 65160, "
             "options [mss 1460,sackOK,TS val 2 ecr 1,nop,wscale 7], length 0");
 }
 
@@ -74,46 +75,47 @@ TEST(WireFormat, PureAckHasNoSeq) {
   h.options.ts_val = 3;
   h.options.ts_ecr = 2;
   EXPECT_EQ(trace(kClient, kServer, h),
-            "10.0.0.2.40000 > 10.0.0.1.80: Flags [.], ack 5001, win 502, "
+            "IP 10.0.0.2.40000 > 10.0.0.1.80: Flags [.], ack 5001, win 502, "
             "options [nop,nop,TS val 3 ecr 2], length 0");
 }
 
 TEST(WireFormat, DataShowsSeqRange) {
   auto h = header(40000, 80, tcp_flags::PSH | tcp_flags::ACK, 1001, 5001, 502);
   EXPECT_EQ(trace(kClient, kServer, h, "hello"),
-            "10.0.0.2.40000 > 10.0.0.1.80: Flags [P.], seq 1001:1006, ack 5001, win 502, "
+            "IP 10.0.0.2.40000 > 10.0.0.1.80: Flags [P.], seq 1001:1006, ack 5001, win 502, "
             "length 5");
 }
 
 TEST(WireFormat, SeqRangeWrapsAround) {
   auto h = header(40000, 80, tcp_flags::ACK, 0xfffffffe, 1, 100);
-  EXPECT_EQ(trace(kClient, kServer, h, "abcd"),
-            "10.0.0.2.40000 > 10.0.0.1.80: Flags [.], seq 4294967294:2, ack 1, win 100, length 4");
+  EXPECT_EQ(
+      trace(kClient, kServer, h, "abcd"),
+      "IP 10.0.0.2.40000 > 10.0.0.1.80: Flags [.], seq 4294967294:2, ack 1, win 100, length 4");
 }
 
 TEST(WireFormat, FinAck) {
   auto h = header(80, 40000, tcp_flags::FIN | tcp_flags::ACK, 5001, 1006, 509);
   EXPECT_EQ(trace(kServer, kClient, h),
-            "10.0.0.1.80 > 10.0.0.2.40000: Flags [F.], seq 5001, ack 1006, win 509, length 0");
+            "IP 10.0.0.1.80 > 10.0.0.2.40000: Flags [F.], seq 5001, ack 1006, win 509, length 0");
 }
 
 TEST(WireFormat, ResetAndResetAck) {
   EXPECT_EQ(trace(kServer, kClient, header(80, 40000, tcp_flags::RST, 5001, 0, 0)),
-            "10.0.0.1.80 > 10.0.0.2.40000: Flags [R], seq 5001, win 0, length 0");
+            "IP 10.0.0.1.80 > 10.0.0.2.40000: Flags [R], seq 5001, win 0, length 0");
   EXPECT_EQ(trace(kServer, kClient, header(80, 40000, tcp_flags::RST | tcp_flags::ACK, 0, 1001, 0)),
-            "10.0.0.1.80 > 10.0.0.2.40000: Flags [R.], seq 0, ack 1001, win 0, length 0");
+            "IP 10.0.0.1.80 > 10.0.0.2.40000: Flags [R.], seq 0, ack 1001, win 0, length 0");
 }
 
 TEST(WireFormat, EcnAndUrgentFlags) {
   auto h = header(1, 2, tcp_flags::SYN | tcp_flags::ECE | tcp_flags::CWR, 7, 0, 10);
   EXPECT_EQ(trace(kClient, kServer, h),
-            "10.0.0.2.1 > 10.0.0.1.2: Flags [SEW], seq 7, win 10, length 0");
+            "IP 10.0.0.2.1 > 10.0.0.1.2: Flags [SEW], seq 7, win 10, length 0");
   h = header(1, 2, tcp_flags::URG | tcp_flags::ACK | tcp_flags::PSH, 7, 8, 10);
   h.urgent = 3;
   EXPECT_EQ(trace(kClient, kServer, h, "x"),
-            "10.0.0.2.1 > 10.0.0.1.2: Flags [P.U], seq 7:8, ack 8, win 10, urg 3, length 1");
+            "IP 10.0.0.2.1 > 10.0.0.1.2: Flags [P.U], seq 7:8, ack 8, win 10, urg 3, length 1");
   EXPECT_EQ(trace(kClient, kServer, header(1, 2, 0, 7, 8, 10)),
-            "10.0.0.2.1 > 10.0.0.1.2: Flags [none], win 10, length 0");
+            "IP 10.0.0.2.1 > 10.0.0.1.2: Flags [none], win 10, length 0");
 }
 
 TEST(WireFormat, SackBlocks) {
@@ -125,7 +127,7 @@ TEST(WireFormat, SackBlocks) {
   h.options.sack[0] = {6449, 7897};
   h.options.sack[1] = {9345, 10793};
   EXPECT_EQ(trace(kClient, kServer, h),
-            "10.0.0.2.40000 > 10.0.0.1.80: Flags [.], ack 5001, win 502, "
+            "IP 10.0.0.2.40000 > 10.0.0.1.80: Flags [.], ack 5001, win 502, "
             "options [nop,nop,TS val 9 ecr 8,nop,nop,sack 2 {6449:7897}{9345:10793}], length 0");
 }
 
@@ -134,17 +136,17 @@ TEST(WireFormat, Ipv6Addresses) {
   h.options.has_mss = true;
   h.options.mss = 1440;
   EXPECT_EQ(trace(testing::v6addr({0x02}), testing::v6addr({0x01}), h),
-            "2001:db8::2.40000 > 2001:db8::1.443: Flags [S], seq 1, win 64800, "
+            "IP6 2001:db8::2.40000 > 2001:db8::1.443: Flags [S], seq 1, win 64800, "
             "options [mss 1440], length 0");
 }
 
 TEST(WireFormat, KernelSynAsTcpdumpPrintsIt) {
-  // tcpdump -n -S on the capture prints exactly this after "IP ".
+  // tcpdump -n -S on the capture prints exactly this after the timestamp.
   const auto pkt = testing::from_hex(testing::kKernelSyn);
   const auto ip = parse_ip(pkt).value();
   const auto seg = parse_tcp(ip, false).value();
   EXPECT_EQ(format_tcp(ip, seg),
-            "127.0.0.1.34524 > 127.0.0.1.8765: Flags [S], seq 713314180, win 65495, "
+            "IP 127.0.0.1.34524 > 127.0.0.1.8765: Flags [S], seq 713314180, win 65495, "
             "options [mss 65495,sackOK,TS val 61465358 ecr 0,nop,wscale 10], length 0");
 }
 
@@ -164,7 +166,7 @@ TEST(WireFormat, ReceivedOptionsAreShownInTheSendersOrder) {
   const auto seg = parse_tcp(ip);
   ASSERT_TRUE(seg.ok()) << parse_error_name(seg.error());
   EXPECT_EQ(format_tcp(ip, seg.value()),
-            "10.0.0.2.40000 > 10.0.0.1.80: Flags [S], seq 1000, win 65535, "
+            "IP 10.0.0.2.40000 > 10.0.0.1.80: Flags [S], seq 1000, win 65535, "
             "options [mss 1460,nop,wscale 6,sackOK,TS val 5 ecr 0,unknown-99 0xabcd,eol], "
             "length 0");
 }
@@ -179,7 +181,7 @@ TEST(WireFormat, HeaderWithoutPacketBytesShowsTheLinuxLayout) {
   seg.h.options = syn_options(1, 0);
   seg.h.options.has_timestamps = false;
   EXPECT_EQ(format_tcp(ip, seg),
-            "10.0.0.2.40000 > 10.0.0.1.80: Flags [S], seq 1000, win 65535, "
+            "IP 10.0.0.2.40000 > 10.0.0.1.80: Flags [S], seq 1000, win 65535, "
             "options [mss 1460,nop,nop,sackOK,nop,wscale 7], length 0");
 }
 
@@ -196,17 +198,17 @@ TEST(WireFormat, MalformedRawOptionsAreMarkedNotOverread) {
   seg.h = header(40000, 80, tcp_flags::SYN, 1000, 0, 65535);
   seg.payload = std::span(pkt).subspan(24);
   EXPECT_EQ(format_tcp(ip, seg),
-            "10.0.0.2.40000 > 10.0.0.1.80: Flags [S], seq 1000, win 65535, "
+            "IP 10.0.0.2.40000 > 10.0.0.1.80: Flags [S], seq 1000, win 65535, "
             "options [mss 1460], length 0");
   pkt[21] = 0x09;  // MSS claims 9 bytes of the 4
   EXPECT_EQ(format_tcp(ip, seg),
-            "10.0.0.2.40000 > 10.0.0.1.80: Flags [S], seq 1000, win 65535, "
+            "IP 10.0.0.2.40000 > 10.0.0.1.80: Flags [S], seq 1000, win 65535, "
             "options [[bad opt], length 0");
   pkt[21] = 0x03;  // MSS len 3: tcpdump reads 2 data bytes and flags the length
   pkt[22] = 0x01;
   pkt[23] = 0x01;
   EXPECT_EQ(format_tcp(ip, seg),
-            "10.0.0.2.40000 > 10.0.0.1.80: Flags [S], seq 1000, win 65535, "
+            "IP 10.0.0.2.40000 > 10.0.0.1.80: Flags [S], seq 1000, win 65535, "
             "options [mss 257[len 3]], length 0");
 }
 

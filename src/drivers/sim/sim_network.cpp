@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <string>
 #include <utility>
 
 namespace synq::sim {
@@ -148,7 +149,7 @@ void SimNetwork::on_event(HostId h, HostHook hook) {
 // ------------------------------------------------------------------ capture
 
 bool SimNetwork::capture_all(const std::string& path, std::string* error) {
-  auto w = pcap::PcapWriter::open(path, error);
+  auto w = pcap::PcapngWriter::open(path, error);
   if (!w) return false;
   capture_all_ = std::move(w);
   return true;
@@ -159,7 +160,7 @@ bool SimNetwork::capture_link(LinkId link, const std::string& path, std::string*
     if (error) *error = "SimNetwork::capture_link: no such link";
     return false;
   }
-  auto w = pcap::PcapWriter::open(path, error);
+  auto w = pcap::PcapngWriter::open(path, error);
   if (!w) return false;
   links_[link].capture = std::move(w);
   return true;
@@ -200,6 +201,23 @@ void SimNetwork::tap(const Direction& d, uint32_t dir, TapEvent ev,
   tap_(TapRecord{now_, dir / 2, static_cast<Side>(dir % 2), d.from, d.to, ev, packet});
 }
 
+void SimNetwork::capture(const Direction& d, uint32_t dir, TapEvent ev,
+                         std::span<const uint8_t> packet) {
+  auto& per_link = links_[dir / 2].capture;
+  if (!capture_all_ && !per_link) return;
+  // Only lost packets pay for a comment: a run's carried packets write none.
+  std::string comment;
+  if (ev == TapEvent::lost || ev == TapEvent::queue_drop) {
+    comment = ev == TapEvent::lost ? "lost by the link (" : "dropped by the link's full queue (";
+    comment += hosts_[d.from]->name;
+    comment += '>';
+    comment += hosts_[d.to]->name;
+    comment += ')';
+  }
+  if (capture_all_) capture_all_->write(now_, packet, comment);
+  if (per_link) per_link->write(now_, packet, comment);
+}
+
 void SimNetwork::transmit(HostId from, std::span<const uint8_t> packet) {
   const auto d = route(*hosts_[from], packet);
   if (!d) {
@@ -215,6 +233,7 @@ void SimNetwork::transmit(HostId from, std::span<const uint8_t> packet) {
     dir.queue.drop_until(now_);
     if (dir.queue.size() >= p.queue_limit) {
       ++dir.stats.queue_drops;
+      capture(dir, *d, TapEvent::queue_drop, packet);
       tap(dir, *d, TapEvent::queue_drop, packet);
       return;
     }
@@ -231,6 +250,7 @@ void SimNetwork::transmit(HostId from, std::span<const uint8_t> packet) {
 
   if (rng_.bernoulli(p.loss)) {
     ++dir.stats.lost;
+    capture(dir, *d, TapEvent::lost, packet);
     tap(dir, *d, TapEvent::lost, packet);
     return;
   }
@@ -239,8 +259,7 @@ void SimNetwork::transmit(HostId from, std::span<const uint8_t> packet) {
   dir.last_arrival = std::max(arrival, dir.last_arrival);
 
   events_queue_.push(arrival, EventKind::deliver, *d, pool_.acquire(packet));
-  if (capture_all_) capture_all_->write(now_, packet);
-  if (auto& c = links_[*d / 2].capture) c->write(now_, packet);
+  capture(dir, *d, TapEvent::transmit, packet);
   tap(dir, *d, TapEvent::transmit, packet);
 }
 

@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-#include "drivers/pcap/pcap_writer.hpp"
+#include "drivers/pcap/pcapng_writer.hpp"
 #include "drivers/sim/event_queue.hpp"
 #include "drivers/sim/link.hpp"
 #include "drivers/sim/node.hpp"
@@ -120,10 +120,15 @@ class SimNetwork {
   void on_event(HostId h, HostHook hook);
 
   // ------------------------------------------------------------ capture
-  /// Every packet any link accepts goes to one pcap file, stamped with the
-  /// time its host sent it. Returns false and sets error if it cannot be opened.
+  /// Every packet offered to any link goes to one pcapng file
+  /// (pcap::PcapngWriter: nanosecond timestamps), stamped with the time its
+  /// host sent it — also the ones the link then lost or its queue dropped,
+  /// each of those with a comment saying so and in which direction:
+  /// "lost by the link (client>server)", "dropped by the link's full queue
+  /// (server>client)" (host names). Returns false and sets error if the file
+  /// cannot be opened.
   bool capture_all(const std::string& path, std::string* error = nullptr);
-  /// Packets accepted by `link` (both directions) go to their own pcap file.
+  /// The same for the packets offered to `link` (both directions), in their own file.
   bool capture_link(LinkId link, const std::string& path, std::string* error = nullptr);
   /// Flushes every capture file.
   void flush_captures();
@@ -184,7 +189,7 @@ class SimNetwork {
   };
   struct Link {
     Direction dir[2];
-    std::unique_ptr<pcap::PcapWriter> capture;
+    std::unique_ptr<pcap::PcapngWriter> capture;
   };
 
   static constexpr uint32_t kAllHosts = 0xffffffffu;
@@ -201,6 +206,9 @@ class SimNetwork {
   void service(HostId h);
   void rearm_timer(HostId h);
   void tap(const Direction& d, uint32_t dir, TapEvent ev, std::span<const uint8_t> packet);
+  /// Writes a packet offered to direction `dir` to the capture files, marked
+  /// with the link's verdict unless it was carried.
+  void capture(const Direction& d, uint32_t dir, TapEvent ev, std::span<const uint8_t> packet);
 
   uint64_t seed_;
   Rng rng_;
@@ -212,7 +220,7 @@ class SimNetwork {
   std::vector<Link> links_;
   std::vector<Callback> callbacks_;
   std::vector<uint32_t> free_callbacks_;
-  std::unique_ptr<pcap::PcapWriter> capture_all_;
+  std::unique_ptr<pcap::PcapngWriter> capture_all_;
   Tap tap_;
   PacketSink sink_;  // drains into transmit(sink_host_, ...)
   HostId sink_host_ = 0;
