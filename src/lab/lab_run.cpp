@@ -11,6 +11,7 @@
 
 #include "drivers/sim/sim_network.hpp"
 #include "lab/attacker.hpp"
+#include "lab/format_time.hpp"
 #include "lab/lab_run.hpp"
 #include "synq/stack.hpp"
 #include "synq/trace.hpp"
@@ -268,7 +269,7 @@ class Runner {
     d.t = t;
     d.peer = e.tuple.remote.to_string();
     d.decision = std::string(listen_decision_name(e.decision));
-    if (e.counter) d.counter = std::string(counter_info(*e.counter).name);
+    if (e.counter) d.counter = std::string(counter_display_name(*e.counter));
     d.reason = std::string(e.reason);
     d.tcp_flags = e.tcp_flags;
     d.client = client;
@@ -295,7 +296,7 @@ class Runner {
     for (const auto& k : drop_keys_)
       if (k.reason == e.reason.data() && k.counter == counter) return *k.bins;
     std::string name(e.reason);
-    if (e.counter) name += fmt::format(" [{}]", counter_info(*e.counter).name);
+    if (e.counter) name += fmt::format(" [{}]", counter_display_name(*e.counter));
     auto* bins = &drops_.by_reason[name];
     drop_keys_.push_back({e.reason.data(), counter, bins});
     return *bins;
@@ -368,8 +369,8 @@ class Runner {
           step_client(cst, cl, *ready);  // it may have just completed
         if (cl.done || cl.connected) return;
         note(TimelineEntry::Kind::client, cl.r.id,
-             "client {} (port {}) gives up: no connection after {} s", cl.r.id, cl.r.port,
-             s_.connect_timeout_s);
+             "client {} (port {}) gives up: no connection after {}", cl.r.id, cl.r.port,
+             format_time(s_.connect_timeout_s));
         finish(cl, Outcome::timed_out, Errno::etimedout);
       });
   }
@@ -424,8 +425,9 @@ class Runner {
       c.connected = true;
       c.r.outcome = Outcome::established;
       c.r.connect_time_s = now_s() - c.r.start_s;
-      note(TimelineEntry::Kind::client, c.r.id, "client {} (port {}) is ESTABLISHED after {:.3f} s",
-           c.r.id, c.r.port, c.r.connect_time_s);
+      if (o_.record_timeline)  // format_time makes a string: not for huge runs
+        note(TimelineEntry::Kind::client, c.r.id, "client {} (port {}) is ESTABLISHED after {}",
+             c.r.id, c.r.port, format_time(c.r.connect_time_s));
     }
     if (!c.connected) return;
     if (c.sent < s_.request_bytes) {

@@ -42,22 +42,33 @@ bool StackImpl::bind_conflict(int fd, const Socket& s, const Endpoint& ep) const
   return false;
 }
 
-std::optional<uint16_t> StackImpl::ephemeral_port(SockType type, const IpAddr& /*local*/,
+std::optional<uint16_t> StackImpl::ephemeral_port(SockType type, const IpAddr& local,
                                                   const Endpoint* /*remote*/) {
   const int lo = config_.sysctls.ip_local_port_range[0];
   const int hi = config_.sysctls.ip_local_port_range[1];
   if (lo <= 0 || hi < lo || hi > 65535) return std::nullopt;
   const uint32_t n = static_cast<uint32_t>(hi - lo + 1);
-  // Seeded start, then walk the range: a port nobody holds is unique for any
-  // four-tuple and free for bind alike.
+  // Seeded start, then walk the range: a port nobody holds on an address that
+  // overlaps `local` is unique for any four-tuple and free for bind alike
+  // (inet_csk_find_open_port: bind buckets conflict per address). Per address,
+  // so a host with many addresses — the lab's clients — finds a port in a
+  // probe or two instead of walking ports its other addresses hold.
   rng_state_ = rng_state_ * 6364136223846793005ull + 1442695040888963407ull;
   const uint32_t start = static_cast<uint32_t>(rng_state_ >> 33) % n;
   for (uint32_t i = 0; i < n; ++i) {
     uint16_t port = static_cast<uint16_t>(lo + (start + i) % n);
     auto it = ports_.find(port_key(type, port));
-    if (it == ports_.end() || it->second.empty()) return port;
+    if (it == ports_.end() || !port_held_on(it->second, local)) return port;
   }
   return std::nullopt;
+}
+
+bool StackImpl::port_held_on(const PortUsers& users, const IpAddr& local) const {
+  for (int fd : users.fds)
+    if (const Socket* o = sock(fd); o && addrs_overlap(o->local.addr, local)) return true;
+  for (const AddrUse& u : users.conns)
+    if ((u.reuse || u.noreuse || u.timewait) && addrs_overlap(u.addr, local)) return true;
+  return false;
 }
 
 void StackImpl::register_fd_port(int fd) {

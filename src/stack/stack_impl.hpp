@@ -185,6 +185,8 @@ class StackImpl final : public tcp::ConnectionHost, public listen::ListenerHost 
   bool bind_conflict(int fd, const Socket& s, const Endpoint& ep) const;
   std::optional<uint16_t> ephemeral_port(SockType type, const IpAddr& local,
                                          const Endpoint* remote);
+  /// Someone holds the port on an address overlapping `local` (bound or connected).
+  bool port_held_on(const PortUsers& users, const IpAddr& local) const;
   void register_fd_port(int fd);
   void unregister_fd_port(int fd);
   void conn_port_use(uint32_t slot, PortUse use);
