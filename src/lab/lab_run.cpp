@@ -6,6 +6,7 @@
 // clients still in progress, and that walk runs at most once per millisecond.
 #include <algorithm>
 #include <cmath>
+#include <deque>
 #include <memory>
 
 #include <fmt/format.h>
@@ -109,6 +110,7 @@ class Runner {
     res.max_syn_queue = max_syn_;
     res.max_accept_queue = max_acc_;
     res.accepted = accepted_;
+    res.queue_bin_s = queue_res_;
     if (auto q = srv.listener_queues(listener_); q.ok()) res.backlog_clamped = q->backlog;
     res.drops = std::move(drops_);
     res.attacker_syns = attacker_ ? attacker_->sent() : 0;
@@ -227,6 +229,7 @@ class Runner {
     const uint32_t key =
         from_client ? key_of(addr_at(12), port_at(ihl)) : key_of(addr_at(16), port_at(ihl + 2));
     if (t.event == sim::TapEvent::deliver) {
+      note_delivery(t, ihl);
       if (key == kNone) return;
       if (t.to == client_) {
         const uint32_t c = client_of_[key];
@@ -265,7 +268,28 @@ class Runner {
     e.ack = seg.value().h.ack;
     e.len = static_cast<uint32_t>(seg.value().payload.size());
     e.client = key == kNone ? -1 : static_cast<int>(client_of_[key]);
+    if (!e.lost) in_flight_[from_client ? 0 : 1].push_back(timeline_.size());
     timeline_.push_back(std::move(e));
+  }
+
+  // The timeline's packet lines are stamped when sent; a ladder diagram also
+  // needs when each arrived. A link delivers in send order (no reordering),
+  // so the oldest recorded packet still in flight in that direction is this
+  // one — if its header matches (packets past the timeline limit were never
+  // recorded, and then nothing waits).
+  void note_delivery(const sim::TapRecord& t, size_t ihl) {
+    const int dir = t.from == client_ && t.to == server_   ? 0
+                    : t.from == server_ && t.to == client_ ? 1
+                                                           : -1;
+    if (dir < 0 || in_flight_[dir].empty()) return;
+    TimelineEntry& e = timeline_[in_flight_[dir].front()];
+    const auto p = t.packet;
+    const uint32_t seq = uint32_t(p[ihl + 4]) << 24 | uint32_t(p[ihl + 5]) << 16 |
+                         uint32_t(p[ihl + 6]) << 8 | p[ihl + 7];
+    const uint16_t sport = static_cast<uint16_t>(p[ihl] << 8 | p[ihl + 1]);
+    if (e.seq != seq || e.sport != sport || e.flags != p[ihl + 13]) return;
+    e.t_delivered = to_seconds(t.time);
+    in_flight_[dir].pop_front();
   }
 
   void on_decision(const ListenEvent& e) {
@@ -629,20 +653,28 @@ class Runner {
         cur_bin_ = bin;
         bin_syn_ = syn;
         bin_acc_ = acc;
+        // The level the previous sample left holds until this one: it belongs to the band.
+        bin_syn_min_ = std::min(last_syn_, syn);
+        bin_acc_min_ = std::min(last_acc_, acc);
       } else {
         bin_syn_ = std::max(bin_syn_, syn);
         bin_acc_ = std::max(bin_acc_, acc);
+        bin_syn_min_ = std::min(bin_syn_min_, syn);
+        bin_acc_min_ = std::min(bin_acc_min_, acc);
       }
+      last_syn_ = syn;
+      last_acc_ = acc;
       return;
     }
     if (!queues_.empty() && queues_.back().syn_queue == syn && queues_.back().accept_queue == acc)
       return;
-    queues_.push_back({now_s(), syn, acc});
+    queues_.push_back({now_s(), syn, acc, syn, acc});
   }
 
   void flush_queue_bin() {
     if (queue_res_ <= 0 || cur_bin_ < 0) return;
-    queues_.push_back({static_cast<double>(cur_bin_) * queue_res_, bin_syn_, bin_acc_});
+    queues_.push_back({static_cast<double>(cur_bin_) * queue_res_, bin_syn_, bin_acc_, bin_syn_min_,
+                       bin_acc_min_});
   }
 
   void snapshot(const std::string& why) {
@@ -690,6 +722,8 @@ class Runner {
   double queue_res_ = 0;
   int64_t cur_bin_ = -1;
   uint32_t bin_syn_ = 0, bin_acc_ = 0;
+  uint32_t bin_syn_min_ = 0, bin_acc_min_ = 0, last_syn_ = 0, last_acc_ = 0;
+  std::deque<size_t> in_flight_[2];  // timeline indices of packets sent, not yet delivered
   std::vector<TimelineEntry> timeline_;
   std::vector<Decision> decisions_;
   DropSeries drops_;
