@@ -32,6 +32,24 @@ ordered_json time_axis(double duration_s) {
           {"axis", {{"format", "~f"}}}};
 }
 
+// 0, step, 2 step, ... up to `span`, with step 1, 2 or 5 times a power of ten
+// and at most about ten ticks.
+std::vector<double> round_ticks(double span) {
+  std::vector<double> out;
+  if (!(span > 0)) return out;
+  const double p = std::pow(10.0, std::floor(std::log10(span / 10)));
+  double step = p;
+  for (double m : {1.0, 2.0, 5.0, 10.0})
+    if (span / (m * p) <= 10) {
+      step = m * p;
+      break;
+    }
+  for (int i = 0; i * step <= span * (1 + 1e-9); ++i) out.push_back(std::round(i * step / p) * p);
+  return out;
+}
+
+constexpr size_t kMaxBands = 300;
+
 }  // namespace
 
 const char* const kTimeLabelExpr =
@@ -112,12 +130,38 @@ ordered_json queue_chart(const LabResult& r, const ChartScales& sc) {
     if (total) add(t, "SYN + accept", s.syn_queue + s.accept_queue, s.syn_queue + s.accept_queue);
   };
   add_sample(0, QueueSample{});
-  for (const auto& q : r.queues) add_sample(q.t, q);
+  // A chart 520 px wide shows a few hundred bins at most: more only smear
+  // into a solid block. Merge neighbours (min of minima, max of maxima).
+  const size_t merge = binned ? (r.queues.size() + kMaxBands - 1) / kMaxBands : 1;
+  double shown_bin_s = r.queue_bin_s;
+  if (merge > 1) {
+    shown_bin_s = r.queue_bin_s * static_cast<double>(merge);
+    std::optional<QueueSample> cur;
+    for (const auto& q : r.queues) {
+      const double start = std::floor(q.t / shown_bin_s) * shown_bin_s;
+      if (cur && cur->t != start) {
+        add_sample(cur->t, *cur);
+        cur.reset();
+      }
+      if (!cur) {
+        cur = q;
+        cur->t = start;
+        continue;
+      }
+      cur->syn_queue = std::max(cur->syn_queue, q.syn_queue);
+      cur->accept_queue = std::max(cur->accept_queue, q.accept_queue);
+      cur->syn_queue_min = std::min(cur->syn_queue_min, q.syn_queue_min);
+      cur->accept_queue_min = std::min(cur->accept_queue_min, q.accept_queue_min);
+    }
+    if (cur) add_sample(cur->t, *cur);
+  } else {
+    for (const auto& q : r.queues) add_sample(q.t, q);
+  }
   add_sample(r.scenario.duration_s, r.queues.empty() ? QueueSample{} : r.queues.back());
 
   const std::string title =
-      binned ? fmt::format("Listener queues over time (band: min–max per {:g} ms)",
-                           r.queue_bin_s * 1000)
+      binned ? fmt::format("Listener queues over time (band: min–max per {:.3g} ms)",
+                           shown_bin_s * 1000)
              : "Listener queues over time";
   auto spec = base_spec(title);
   // Vega's first two colours (blue, orange) for the queues; green for the
@@ -132,7 +176,7 @@ ordered_json queue_chart(const LabResult& r, const ChartScales& sc) {
                               {"type", "nominal"},
                               {"title", nullptr},
                               {"scale", {{"domain", domain}, {"range", range}}},
-                              {"legend", {{"orient", "top-left"}, {"direction", "horizontal"}}}};
+                              {"legend", {{"orient", "bottom"}, {"direction", "horizontal"}}}};
   ordered_json x = time_axis(r.scenario.duration_s);
   x["field"] = "t";
   x["type"] = "quantitative";
@@ -144,12 +188,13 @@ ordered_json queue_chart(const LabResult& r, const ChartScales& sc) {
   if (binned)
     layers.push_back(
         {{"data", {{"values", values}}},
-         {"mark", {{"type", "area"}, {"interpolate", "step-after"}, {"opacity", 0.3}}},
+         {"mark", {{"type", "area"}, {"interpolate", "step-after"}, {"opacity", 0.45}}},
          {"encoding", {{"x", x}, {"y", y}, {"y2", {{"field", "low"}}}, {"color", color}}}});
-  layers.push_back(
-      {{"data", {{"values", values}}},
-       {"mark", {{"type", "line"}, {"interpolate", "step-after"}, {"strokeWidth", binned ? 1 : 2}}},
-       {"encoding", {{"x", x}, {"y", y}, {"color", color}}}});
+  else  // the band's top edge is the maximum already
+    layers.push_back(
+        {{"data", {{"values", values}}},
+         {"mark", {{"type", "line"}, {"interpolate", "step-after"}, {"strokeWidth", 2}}},
+         {"encoding", {{"x", x}, {"y", y}, {"color", color}}}});
   if (lim) {
     const std::string what = lim->counts_half_open ? "SYN + accept limit" : "accept-queue limit";
     const std::string text = fmt::format("{} {} = {}", what, lim->formula, lim->value);
@@ -220,9 +265,13 @@ std::optional<ordered_json> drops_chart(const LabResult& r, const ChartScales& s
   auto spec = base_spec(fmt::format("Drops by reason ({:g} s bins)", r.drops.bin_s));
   spec["data"] = {{"values", values}};
   spec["mark"] = {{"type", "bar"}};
+  // Binned, so the bars stand on the axis and stack; a binned axis ticks at
+  // bin edges (1.4, 2.8, ...) unless given round values.
   ordered_json x = time_axis(r.scenario.duration_s);
   x["field"] = "t";
   x["type"] = "quantitative";
+  x["bin"] = {{"binned", true}, {"step", r.drops.bin_s}};
+  x["axis"]["values"] = round_ticks(r.scenario.duration_s);
   ordered_json y = count_axis("drops", sc.drops_max);
   y["field"] = "drops";
   y["type"] = "quantitative";
