@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -58,6 +59,7 @@ body { font-family: system-ui, sans-serif; margin: 24px; color: #222; background
 h1 { font-size: 22px; } h2 { font-size: 18px; margin-top: 28px; border-bottom: 1px solid #ccc; }
 .runs { display: flex; flex-wrap: wrap; gap: 24px; }
 .run { flex: 1 1 700px; min-width: 700px; max-width: 900px; }
+.grid { display: grid; column-gap: 24px; align-items: start; }
 .chart { margin: 8px 0 16px 0; }
 .empty { margin: 8px 0 16px 0; width: 560px; padding: 18px 12px; border: 1px dashed #bbb;
   color: #555; background: #fafafa; }
@@ -338,26 +340,32 @@ std::string report_html(const std::vector<LabResult>& runs, const ReportAssets& 
       "packet and decision.</p>\n";
   const ChartScales sc = shared_scales(runs);
   ordered_json specs = ordered_json::array();
-  body += "<div class=\"runs\">\n";
+  // One grid row per kind of item (heading, summary, drops, theory, each
+  // chart), one column per run: what is compared sits side by side at the
+  // same height, however long each run's summary is.
+  constexpr size_t kRows = 7;
+  std::vector<std::array<std::string, kRows>> cells(runs.size());
   for (size_t i = 0; i < runs.size(); ++i) {
     const LabResult& r = runs[i];
-    body += fmt::format("<div class=\"run\"><h2>{} (model {})</h2>\n", html::escape(run_label(r)),
-                        html::escape(r.scenario.model));
-    body += "<pre>" + html::escape(summary_text(r)) + "</pre>\n";
-    if (!r.error.empty()) {
-      body += "</div>\n";
-      continue;
-    }
-    body += drops_line(r);
-    body += theory_html(r);
-    body += chart_or_note(fmt::format("chart-{}-queues", i), queue_chart(r, sc), "", specs);
-    body += chart_or_note(fmt::format("chart-{}-connect", i), connect_chart(r, sc),
-                          "<b>Connect time</b>: no client completed connect() in this run.", specs);
-    body += chart_or_note(
+    auto& c = cells[i];
+    c[0] = fmt::format("<h2>{} (model {})</h2>\n", html::escape(run_label(r)),
+                       html::escape(r.scenario.model));
+    c[1] = "<pre>" + html::escape(summary_text(r)) + "</pre>\n";
+    if (!r.error.empty()) continue;
+    c[2] = drops_line(r);
+    c[3] = theory_html(r);
+    c[4] = chart_or_note(fmt::format("chart-{}-queues", i), queue_chart(r, sc), "", specs);
+    c[5] = chart_or_note(fmt::format("chart-{}-connect", i), connect_chart(r, sc),
+                         "<b>Connect time</b>: no client completed connect() in this run.", specs);
+    c[6] = chart_or_note(
         fmt::format("chart-{}-drops", i), drops_chart(r, sc),
         "<b>No drops</b>: the listener dropped no segment in this run (nothing to chart).", specs);
-    body += "</div>\n";
   }
+  body += fmt::format(
+      "<div class=\"grid\" style=\"grid-template-columns: repeat({}, minmax(640px, 900px))\">\n",
+      std::max<size_t>(1, runs.size()));
+  for (size_t k = 0; k < kRows; ++k)
+    for (const auto& c : cells) body += "<div class=\"cell\">" + c[k] + "</div>\n";
   body += "</div>\n";
   body += ladders_html(runs);
   body += "<div class=\"runs\">\n";

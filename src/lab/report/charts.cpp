@@ -176,7 +176,11 @@ ordered_json queue_chart(const LabResult& r, const ChartScales& sc) {
                               {"type", "nominal"},
                               {"title", nullptr},
                               {"scale", {{"domain", domain}, {"range", range}}},
-                              {"legend", {{"orient", "bottom"}, {"direction", "horizontal"}}}};
+                              {"legend",
+                               {{"orient", "bottom"},
+                                {"direction", "horizontal"},
+                                {"symbolOpacity", 1},
+                                {"symbolStrokeWidth", 2}}}};
   ordered_json x = time_axis(r.scenario.duration_s);
   x["field"] = "t";
   x["type"] = "quantitative";
@@ -190,11 +194,24 @@ ordered_json queue_chart(const LabResult& r, const ChartScales& sc) {
         {{"data", {{"values", values}}},
          {"mark", {{"type", "area"}, {"interpolate", "step-after"}, {"opacity", 0.45}}},
          {"encoding", {{"x", x}, {"y", y}, {"y2", {{"field", "low"}}}, {"color", color}}}});
-  else  // the band's top edge is the maximum already
+  else {  // the band's top edge is the maximum already
+    // The sum is often equal to one of the queues: a wide pale line under
+    // them keeps both visible.
+    if (total)
+      layers.push_back({{"data", {{"values", values}}},
+                        {"transform", {{{"filter", "datum.queue == 'SYN + accept'"}}}},
+                        {"mark",
+                         {{"type", "line"},
+                          {"interpolate", "step-after"},
+                          {"strokeWidth", 7},
+                          {"opacity", 0.4}}},
+                        {"encoding", {{"x", x}, {"y", y}, {"color", color}}}});
     layers.push_back(
         {{"data", {{"values", values}}},
          {"mark", {{"type", "line"}, {"interpolate", "step-after"}, {"strokeWidth", 2}}},
+         {"transform", {{{"filter", "datum.queue != 'SYN + accept'"}}}},
          {"encoding", {{"x", x}, {"y", y}, {"color", color}}}});
+  }
   if (lim) {
     const std::string what = lim->counts_half_open ? "SYN + accept limit" : "accept-queue limit";
     const std::string text = fmt::format("{} {} = {}", what, lim->formula, lim->value);
