@@ -213,7 +213,15 @@ ordered_json queue_chart(const LabResult& r, const ChartScales& sc) {
          {"encoding", {{"x", x}, {"y", y}, {"color", color}}}});
   }
   if (lim) {
-    const std::string what = lim->counts_half_open ? "SYN + accept limit" : "accept-queue limit";
+    // Linux's SYN queue is full at the same count (qlen > B) unless the
+    // legacy check (qlen >= B) is asked for: say so, or a SYN queue pinned at
+    // the line would look like a mistake.
+    const bool legacy = std::any_of(
+        r.scenario.server_sysctls.begin(), r.scenario.server_sysctls.end(),
+        [](const auto& kv) { return kv.first == "synq.syn_queue_check" && kv.second == "legacy"; });
+    const std::string what = lim->counts_half_open                    ? "SYN + accept limit"
+                             : r.scenario.model == "linux" && !legacy ? "limit of each queue"
+                                                                      : "accept-queue limit";
     const std::string text = fmt::format("{} {} = {}", what, lim->formula, lim->value);
     ordered_json rule_data = {
         {"values", {{{"limit", lim->value}, {"t", r.scenario.duration_s}, {"text", text}}}}};
