@@ -5,6 +5,7 @@
 // Stack::listener_queues. Nothing walks the clients in flight.
 #include <algorithm>
 #include <cmath>
+#include <deque>
 #include <memory>
 
 #include <fmt/format.h>
@@ -105,6 +106,7 @@ class Runner {
     res.max_syn_queue = max_syn_;
     res.max_accept_queue = max_acc_;
     res.accepted = accepted_;
+    res.queue_bin_s = queue_res_;
     if (auto q = srv.listener_queues(listener_); q.ok()) res.backlog_clamped = q->backlog;
     res.drops = std::move(drops_);
     res.attacker_syns = attacker_ ? attacker_->sent() : 0;
@@ -213,7 +215,11 @@ class Runner {
 
   // The timeline's packet lines (the tap runs only when a timeline is recorded).
   void on_tap(const sim::TapRecord& t) {
-    if (t.event == sim::TapEvent::deliver || packet_lines_ >= o_.timeline_limit) return;
+    if (t.event == sim::TapEvent::deliver) {
+      note_delivery(t);
+      return;
+    }
+    if (packet_lines_ >= o_.timeline_limit) return;
     if (attacker_ && (t.from == attacker_host_ || t.to == attacker_host_))
       return;  // a flood would drown the story
     auto ip = wire::parse_ip(t.packet);
@@ -238,7 +244,31 @@ class Runner {
     e.ack = seg.value().h.ack;
     e.len = static_cast<uint32_t>(seg.value().payload.size());
     e.client = key == kNone || client_of_[key] == kNone ? -1 : static_cast<int>(client_of_[key]);
+    if (!e.lost) undelivered_[from_client ? 0 : 1].push_back(timeline_.size());
     timeline_.push_back(std::move(e));
+  }
+
+  // The timeline's packet lines are stamped when sent; a ladder diagram also
+  // needs when each arrived. A link delivers in send order (no reordering),
+  // so the oldest recorded packet still in flight in that direction is this
+  // one — if its header matches (packets past the timeline limit were never
+  // recorded, and then nothing waits).
+  void note_delivery(const sim::TapRecord& t) {
+    const int dir = t.from == client_ && t.to == server_   ? 0
+                    : t.from == server_ && t.to == client_ ? 1
+                                                           : -1;
+    if (dir < 0 || undelivered_[dir].empty()) return;
+    TimelineEntry& e = timeline_[undelivered_[dir].front()];
+    const auto p = t.packet;
+    if (p.size() < 20 || (p[0] >> 4) != 4) return;
+    const size_t ihl = static_cast<size_t>(p[0] & 0x0f) * 4;
+    if (p.size() < ihl + 20) return;
+    const uint32_t seq = uint32_t(p[ihl + 4]) << 24 | uint32_t(p[ihl + 5]) << 16 |
+                         uint32_t(p[ihl + 6]) << 8 | p[ihl + 7];
+    const uint16_t sport = static_cast<uint16_t>(p[ihl] << 8 | p[ihl + 1]);
+    if (e.seq != seq || e.sport != sport || e.flags != p[ihl + 13]) return;
+    e.t_delivered = to_seconds(t.time);
+    undelivered_[dir].pop_front();
   }
 
   void on_decision(const ListenEvent& e) {
@@ -591,20 +621,28 @@ class Runner {
         cur_bin_ = bin;
         bin_syn_ = syn;
         bin_acc_ = acc;
+        // The level the previous sample left holds until this one: it belongs to the band.
+        bin_syn_min_ = std::min(last_syn_, syn);
+        bin_acc_min_ = std::min(last_acc_, acc);
       } else {
         bin_syn_ = std::max(bin_syn_, syn);
         bin_acc_ = std::max(bin_acc_, acc);
+        bin_syn_min_ = std::min(bin_syn_min_, syn);
+        bin_acc_min_ = std::min(bin_acc_min_, acc);
       }
+      last_syn_ = syn;
+      last_acc_ = acc;
       return;
     }
     if (!queues_.empty() && queues_.back().syn_queue == syn && queues_.back().accept_queue == acc)
       return;
-    queues_.push_back({now_s(), syn, acc});
+    queues_.push_back({now_s(), syn, acc, syn, acc});
   }
 
   void flush_queue_bin() {
     if (queue_res_ <= 0 || cur_bin_ < 0) return;
-    queues_.push_back({static_cast<double>(cur_bin_) * queue_res_, bin_syn_, bin_acc_});
+    queues_.push_back({static_cast<double>(cur_bin_) * queue_res_, bin_syn_, bin_acc_, bin_syn_min_,
+                       bin_acc_min_});
   }
 
   void snapshot(const std::string& why) {
@@ -648,6 +686,8 @@ class Runner {
   double queue_res_ = 0;
   int64_t cur_bin_ = -1;
   uint32_t bin_syn_ = 0, bin_acc_ = 0;
+  uint32_t bin_syn_min_ = 0, bin_acc_min_ = 0, last_syn_ = 0, last_acc_ = 0;
+  std::deque<size_t> undelivered_[2];  // timeline indices of packets sent, not yet delivered
   std::vector<TimelineEntry> timeline_;
   std::vector<Decision> decisions_;
   DropSeries drops_;

@@ -36,8 +36,11 @@ struct ClientResult {
 
 struct QueueSample {
   double t = 0;
-  uint32_t syn_queue = 0;     // requests in SYN-RECEIVED
-  uint32_t accept_queue = 0;  // established, not yet accepted
+  uint32_t syn_queue = 0;     // requests in SYN-RECEIVED (binned runs: the bin's maximum)
+  uint32_t accept_queue = 0;  // established, not yet accepted (binned runs: the bin's maximum)
+  // Binned runs: the bin's minimum, so a report can draw the band the queue
+  // moved in; equal to the values above when every change is recorded.
+  uint32_t syn_queue_min = 0, accept_queue_min = 0;
 };
 
 struct TimelineEntry {
@@ -51,6 +54,9 @@ struct TimelineEntry {
   uint8_t flags = 0;
   uint32_t seq = 0, ack = 0, len = 0;
   int client = -1;  // the client this line belongs to (-1: none, e.g. the attacker)
+  /// packets: when the receiver got it (`t` is when it was sent); -1 if the
+  /// link lost it or it was still in flight at the end of the run.
+  double t_delivered = -1;
 };
 
 /// One listener decision (the server's decision trace, include/synq/trace.hpp).
@@ -94,6 +100,7 @@ struct LabResult {
   uint32_t max_accept_queue = 0;
   uint64_t accepted = 0;
   uint32_t backlog_clamped = 0;  // B as the model clamped it
+  double queue_bin_s = 0;        // > 0: `queues` holds one min/max sample per bin this long
   std::vector<StoryEvent> story;
   DropSeries drops;
   uint64_t attacker_syns = 0;

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -12,6 +13,11 @@
 #include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
+
+#include "lab/report/charts.hpp"
+#include "lab/report/html.hpp"
+#include "lab/report/ladder.hpp"
+#include "lab/theory.hpp"
 
 namespace synq::lab {
 
@@ -26,30 +32,6 @@ std::optional<std::string> read_text(const fs::path& p) {
   std::stringstream ss;
   ss << f.rdbuf();
   return ss.str();
-}
-
-std::string html_escape(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
 }
 
 // Text placed inside <script>: only "</script" ends the element early (HTML
@@ -77,7 +59,13 @@ body { font-family: system-ui, sans-serif; margin: 24px; color: #222; background
 h1 { font-size: 22px; } h2 { font-size: 18px; margin-top: 28px; border-bottom: 1px solid #ccc; }
 .runs { display: flex; flex-wrap: wrap; gap: 24px; }
 .run { flex: 1 1 700px; min-width: 700px; max-width: 900px; }
+.grid { display: grid; column-gap: 24px; align-items: start; }
 .chart { margin: 8px 0 16px 0; }
+.empty { margin: 8px 0 16px 0; width: 560px; padding: 18px 12px; border: 1px dashed #bbb;
+  color: #555; background: #fafafa; }
+.empty b { color: #333; }
+.theory { border-left: 4px solid #4c78a8; background: #f3f6fa; padding: 6px 10px; font-size: 14px; }
+.drops { font-size: 14px; }
 pre { background: #f6f6f6; padding: 8px; font-size: 12px; overflow-x: auto; }
 table.story { border-collapse: collapse; font-size: 13px; }
 table.story td { padding: 2px 8px; border-bottom: 1px solid #eee; vertical-align: top; }
@@ -85,11 +73,21 @@ table.story td { padding: 2px 8px; border-bottom: 1px solid #eee; vertical-align
 .k-packet { color: #444; } .k-client { color: #0a5; } .k-server { color: #05a; }
 .k-decision { color: #a50; font-weight: bold; } .k-snapshot { color: #555; background: #eef; }
 .lost { color: #c00; }
+.client-pick { display: flex; flex-wrap: wrap; gap: 6px; margin: 8px 0; }
+.client-pick button { font: 13px system-ui, sans-serif; padding: 3px 10px; border: 1px solid #999;
+  border-radius: 4px; background: #fff; cursor: pointer; }
+.client-pick button[aria-pressed="true"] { background: #1565c0; color: #fff; border-color: #1565c0; }
+.client-pick button .n { color: #c62828; font-weight: 600; }
+.client-pick button[aria-pressed="true"] .n { color: #ffd54f; }
+.ladder-run { flex: 1 1 640px; min-width: 560px; max-width: 800px; }
+.ladder-run svg { width: 100%; height: auto; }
+.ladder-client p { font-size: 13px; margin: 4px 0; }
 #errors { color: #c00; } #errors:empty { display: none; }
 )css";
 
 // Collects console errors and failed chart loads into the page (and its
-// title), so a headless browser run can tell whether the page worked.
+// status attribute), so a headless browser run can tell whether the page
+// worked. The title stays the scenario's name: it is what a reader's tab shows.
 const char* kHarness = R"js(
 window.__synqErrors = [];
 (function () {
@@ -97,7 +95,7 @@ window.__synqErrors = [];
     window.__synqErrors.push(String(msg));
     var e = document.getElementById('errors');
     if (e) e.textContent = window.__synqErrors.join('\n');
-    document.title = 'synq-report-error: ' + window.__synqErrors[0];
+    if (document.body) document.body.setAttribute('data-status', 'synq-report-error: ' + window.__synqErrors[0]);
   }
   var orig = console.error;
   console.error = function () { record(Array.prototype.join.call(arguments, ' ')); orig.apply(console, arguments); };
@@ -107,104 +105,42 @@ window.__synqErrors = [];
 })();
 )js";
 
+// Renders the charts, wires the client picker of the ladder diagrams (one
+// client at a time, the same client in every run; #client=N in the address
+// picks one), then reports how many charts and ladders are on the page.
 const char* kRender = R"js(
 (function () {
+  function pick(c) {
+    document.querySelectorAll('.ladder-client').forEach(function (d) { d.hidden = d.dataset.client !== c; });
+    document.querySelectorAll('.client-pick button').forEach(function (b) {
+      b.setAttribute('aria-pressed', b.dataset.client === c ? 'true' : 'false');
+    });
+  }
+  document.querySelectorAll('.client-pick button').forEach(function (b) {
+    b.addEventListener('click', function () { pick(b.dataset.client); });
+  });
+  var m = /^#client=(\d+)$/.exec(location.hash);
+  if (m && document.querySelector('.ladder-client[data-client="' + m[1] + '"]')) pick(m[1]);
   var specs = JSON.parse(document.getElementById('synq-specs').textContent);
   var jobs = specs.map(function (s) {
     return vegaEmbed('#' + s.id, s.spec, { actions: false, renderer: 'svg' });
   });
   Promise.all(jobs).then(function () {
+    var drawn = 0;
+    specs.forEach(function (s) { if (document.querySelector('#' + s.id + ' svg')) drawn++; });
+    var ladders = 0;
+    document.querySelectorAll('svg.ladder').forEach(function (l) {
+      if (l.querySelector('g.pkt')) ladders++;
+    });
+    if (drawn !== specs.length) window.__synqRecord(drawn + ' of ' + specs.length + ' charts drawn');
     if (window.__synqErrors.length === 0) {
-      document.title = 'synq-report-ok charts=' + jobs.length;
-      document.body.setAttribute('data-status', 'ok');
+      var status = 'synq-report-ok charts=' + drawn + ' ladders=' + ladders;
+      document.body.setAttribute('data-status', status);
+      document.getElementById('synq-status').textContent = status;
     }
   }).catch(function (err) { window.__synqRecord(err); });
 })();
 )js";
-
-ordered_json base_spec(const std::string& title) {
-  return {{"$schema", "https://vega.github.io/schema/vega-lite/v6.json"},
-          {"title", title},
-          {"width", 520},
-          {"height", 200}};
-}
-
-ordered_json queue_chart(const LabResult& r) {
-  ordered_json values = ordered_json::array();
-  auto add = [&](double t, const char* q, uint32_t n) {
-    values.push_back({{"t", t}, {"queue", q}, {"entries", n}});
-  };
-  add(0, "SYN queue", 0);
-  add(0, "accept queue", 0);
-  for (const auto& q : r.queues) {
-    add(q.t, "SYN queue", q.syn_queue);
-    add(q.t, "accept queue", q.accept_queue);
-  }
-  add(r.scenario.duration_s, "SYN queue", r.queues.empty() ? 0 : r.queues.back().syn_queue);
-  add(r.scenario.duration_s, "accept queue", r.queues.empty() ? 0 : r.queues.back().accept_queue);
-  auto spec = base_spec("Listener queues over time");
-  spec["data"] = {{"values", values}};
-  spec["mark"] = {{"type", "line"}, {"interpolate", "step-after"}, {"strokeWidth", 2}};
-  spec["encoding"] = {{"x", {{"field", "t"}, {"type", "quantitative"}, {"title", "time (s)"}}},
-                      {"y", {{"field", "entries"}, {"type", "quantitative"}, {"title", "entries"}}},
-                      {"color", {{"field", "queue"}, {"type", "nominal"}, {"title", nullptr}}}};
-  return spec;
-}
-
-ordered_json connect_chart(const LabResult& r) {
-  std::vector<double> t;
-  for (const auto& c : r.clients)
-    if (c.connect_time_s >= 0) t.push_back(std::max(c.connect_time_s, 1e-6));
-  std::sort(t.begin(), t.end());
-  ordered_json values = ordered_json::array();
-  const size_t step = std::max<size_t>(1, t.size() / 2000);  // keep the page small
-  for (size_t i = 0; i < t.size(); i += step)
-    values.push_back({{"connect_s", t[i]}, {"fraction", double(i + 1) / double(t.size())}});
-  if (!t.empty()) values.push_back({{"connect_s", t.back()}, {"fraction", 1.0}});
-  auto spec = base_spec(fmt::format("Connect time, cumulative ({} of {} clients connected)",
-                                    t.size(), r.clients.size()));
-  spec["data"] = {{"values", values}};
-  spec["mark"] = {{"type", "line"}, {"interpolate", "step-after"}, {"point", true}};
-  spec["encoding"] = {{"x",
-                       {{"field", "connect_s"},
-                        {"type", "quantitative"},
-                        {"scale", {{"type", "log"}}},
-                        {"title", "connect time (s, log scale)"}}},
-                      {"y",
-                       {{"field", "fraction"},
-                        {"type", "quantitative"},
-                        {"title", "fraction of connected clients"}}}};
-  return spec;
-}
-
-ordered_json drops_chart(const LabResult& r) {
-  ordered_json values = ordered_json::array();
-  for (const auto& [reason, bins] : r.drops.by_reason)
-    for (size_t i = 0; i < bins.size(); ++i)
-      if (bins[i])
-        values.push_back({{"t", double(i) * r.drops.bin_s},
-                          {"t_end", double(i + 1) * r.drops.bin_s},
-                          {"reason", reason},
-                          {"drops", bins[i]}});
-  auto spec =
-      base_spec(values.empty() ? "Drops by reason over time: none" : "Drops by reason over time");
-  spec["data"] = {{"values", values}};
-  spec["mark"] = {{"type", "bar"}};
-  spec["encoding"] = {
-      {"x",
-       {{"field", "t"},
-        {"type", "quantitative"},
-        {"bin", {{"binned", true}, {"step", r.drops.bin_s}}},
-        {"title", "time (s)"},
-        {"scale", {{"domain", {0, r.scenario.duration_s}}}}}},
-      {"x2", {{"field", "t_end"}}},
-      {"y", {{"field", "drops"}, {"type", "quantitative"}, {"title", "drops"}, {"stack", true}}},
-      {"color",
-       {{"field", "reason"},
-        {"type", "nominal"},
-        {"legend", {{"orient", "bottom"}, {"labelLimit", 520}, {"columns", 1}}}}}};
-  return spec;
-}
 
 std::string kind_name(TimelineEntry::Kind k) {
   static constexpr const char* kKinds[] = {"packet", "client", "server", "snapshot", "decision"};
@@ -215,17 +151,123 @@ std::string page(const std::string& title, const std::string& body, const ordere
                  const ReportAssets& a) {
   std::string out;
   out += "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n";
-  out += "<title>" + html_escape(title) + "</title>\n<style>" + kStyle + "</style>\n";
+  out += "<title>" + html::escape(title) + "</title>\n<style>" + kStyle + "</style>\n";
   out += "<script>" + std::string(kHarness) + "</script>\n";
   out += "<script>" + script_safe(a.vega, false) + "</script>\n";
   out += "<script>" + script_safe(a.vega_lite, false) + "</script>\n";
   out += "<script>" + script_safe(a.vega_embed, false) + "</script>\n";
   out += "</head><body data-status=\"loading\">\n<pre id=\"errors\"></pre>\n";
+  out += "<p id=\"synq-status\" hidden></p>\n";
   out += body;
   out += "<script type=\"application/json\" id=\"synq-specs\">" + script_safe(specs.dump(), true) +
          "</script>\n";
   out += "<script>" + std::string(kRender) + "</script>\n</body></html>\n";
   return out;
+}
+
+// A chart's place on the page, or the sentence that stands for it.
+std::string chart_or_note(const std::string& id, const std::optional<ordered_json>& spec,
+                          const std::string& note_html, ordered_json& specs) {
+  if (!spec) return "<div class=\"empty\">" + note_html + "</div>\n";
+  specs.push_back({{"id", id}, {"spec", *spec}});
+  return fmt::format("<div class=\"chart\" id=\"{}\"></div>\n", id);
+}
+
+std::string run_label(const LabResult& r) {
+  return r.scenario.variant.empty() ? r.scenario.model : r.scenario.variant;
+}
+
+// "Dropped" as the sweeps count it (ClientResult::saw_drop), with its parts.
+std::string drops_line(const LabResult& r) {
+  size_t any = 0, syn = 0, ack = 0, rst = 0;
+  for (const auto& c : r.clients) {
+    any += c.saw_drop();
+    syn += c.syn_drops > 0;
+    ack += c.acks_dropped > 0;
+    rst += c.reset;
+  }
+  return fmt::format(
+      "<p class=\"drops\"><b>{} of {} clients saw a drop</b>: {} had a SYN dropped, {} a third "
+      "ACK ignored, {} were reset by the server (a client can be in several).</p>\n",
+      any, r.clients.size(), syn, ack, rst);
+}
+
+std::string theory_html(const LabResult& r) {
+  const auto t = theory_check(r);
+  if (!t) return "";
+  const auto lim = queue_limit(r.scenario.model, r.backlog_clamped);
+  std::string out = fmt::format(
+      "<p class=\"theory\"><b>M/M/c/K prediction</b>: λ = {:g}/s Poisson arrivals, c = {} "
+      "workers serving at μ = {:g}/s each (exponential), K = c + {} = {} ({} {} holds {} "
+      "for listen(fd, {})). Predicted blocking P<sub>K</sub> = <b>{:.2f}%</b>; measured: "
+      "<b>{:.2f}%</b> ({} of {} clients saw a drop).",
+      t->lambda, t->c, t->mu, lim ? lim->formula : "B", t->K, r.scenario.model,
+      lim && lim->counts_half_open ? "half-open + queued" : "the accept queue",
+      lim ? lim->value : 0, r.scenario.backlog, t->predicted * 100, t->measured * 100, t->dropped,
+      t->started);
+  if (t->clients_retry)
+    out +=
+        " The clients retry their SYNs (no connect timeout under the first 1 s "
+        "retransmission), so this is not a pure loss system: expect the two to differ.";
+  if (lim && lim->counts_half_open)
+    out += " On this model the limit also counts half-open requests, so K is approximate.";
+  return out + "</p>\n";
+}
+
+// The ladder section: a client picker and, per run, one ladder per client
+// (all in the page, one shown at a time).
+std::string ladders_html(const std::vector<LabResult>& runs) {
+  std::vector<const LabResult*> shown;
+  for (const auto& r : runs)
+    if (ladder_fits(r)) shown.push_back(&r);
+  if (shown.empty()) return "";
+  size_t clients = 0;
+  for (const auto* r : shown) clients = std::max(clients, r->clients.size());
+  // Open on the client with the most to see.
+  int first = 0;
+  size_t best = 0;
+  std::vector<size_t> notable(clients, 0);
+  for (size_t c = 0; c < clients; ++c) {
+    for (const auto* r : shown) notable[c] += notable_decisions(*r, static_cast<int>(c));
+    if (notable[c] > best) {
+      best = notable[c];
+      first = static_cast<int>(c);
+    }
+  }
+  std::string out =
+      "<h2>Packet by packet</h2>\n<p>One client at a time: its packets as arrows from the "
+      "moment they were sent to the moment they arrived (a red ✕ midway: the link lost it), "
+      "labelled like tcpdump with sequence numbers relative to each side's first one; the "
+      "listener's decisions are marked on the server line where it took them, with the "
+      "counter it incremented. Time flows down on a compressed scale (a break mark on the "
+      "lines skips a long wait; the times are on the left). The number on a client's button "
+      "counts its listener decisions other than “request created” and “handshake complete”. "
+      "Hover an arrow for the full tcpdump line.</p>\n<div class=\"client-pick\">";
+  for (size_t c = 0; c < clients; ++c)
+    out += fmt::format(
+        "<button type=\"button\" data-client=\"{0}\" aria-pressed=\"{1}\">client {0}{2}</button>",
+        c, static_cast<int>(c) == first ? "true" : "false",
+        notable[c] ? fmt::format(" <span class=\"n\">{}</span>", notable[c]) : "");
+  out += "</div>\n<div class=\"runs\">\n";
+  for (const auto* r : shown) {
+    out += fmt::format("<div class=\"ladder-run\" data-run=\"{0}\"><h3>{0} (model {1})</h3>\n",
+                       html::escape(run_label(*r)), html::escape(r->scenario.model));
+    for (const auto& c : r->clients) {
+      std::string fate = std::string(outcome_name(c.outcome));
+      if (c.connect_time_s >= 0)
+        fate += fmt::format(", connected after {:.3f} s", c.connect_time_s);
+      if (c.error != Errno::ok) fate += fmt::format(" ({})", errno_name(c.error));
+      out += fmt::format(
+          "<div class=\"ladder-client\" data-client=\"{}\"{}><p>client {} (port {}), connect() "
+          "at {:.3f} s: <b>{}</b>{}</p>\n",
+          c.id, c.id == first ? "" : " hidden", c.id, c.port, c.start_s, html::escape(fate),
+          c.accepted ? ", accepted by the server" : "");
+      out += ladder_svg(*r, c.id);
+      out += "</div>\n";
+    }
+    out += "</div>\n";
+  }
+  return out + "</div>\n";
 }
 
 }  // namespace
@@ -259,37 +301,82 @@ std::optional<ReportAssets> load_report_assets(const std::string& dir, std::stri
   return std::nullopt;
 }
 
+std::optional<TheoryCheck> theory_check(const LabResult& r) {
+  const Scenario& s = r.scenario;
+  if (s.workers <= 0 || s.arrival.kind != Arrival::Kind::poisson || s.arrival.param <= 0 ||
+      s.service.kind != ServiceTime::Kind::exponential || s.service.a <= 0 || !r.error.empty())
+    return std::nullopt;
+  const auto lim = queue_limit(s.model, r.backlog_clamped);
+  if (!lim) return std::nullopt;
+  TheoryCheck t;
+  t.lambda = s.arrival.param;
+  t.mu = 1 / s.service.a;
+  t.c = s.workers;
+  t.K = t.c + static_cast<int>(lim->value);
+  t.predicted = mmck_blocking(t.lambda, t.mu, t.c, t.K);
+  for (const auto& c : r.clients) {
+    if (c.start_s > s.duration_s) continue;  // never started
+    ++t.started;
+    t.dropped += c.saw_drop();
+  }
+  t.measured = t.started ? double(t.dropped) / double(t.started) : 0;
+  // Linux's first SYN retransmission comes after 1 s: a client that gives up
+  // sooner never retries.
+  t.clients_retry = s.connect_timeout_s <= 0 || s.connect_timeout_s >= 1;
+  return t;
+}
+
 std::string report_html(const std::vector<LabResult>& runs, const ReportAssets& assets) {
   const std::string name = runs.empty() ? "lab" : runs.front().scenario.name;
-  std::string body = fmt::format("<h1>synq lab: {}</h1>\n", html_escape(name));
+  std::string body = fmt::format("<h1>synq lab: {}</h1>\n", html::escape(name));
   if (!runs.empty() && !runs.front().scenario.description.empty())
-    body += "<p>" + html_escape(runs.front().scenario.description) + "</p>\n";
+    body += "<p>" + html::escape(runs.front().scenario.description) + "</p>\n";
   body +=
       "<p>How to read this page: the first chart shows how full the listener's SYN queue "
-      "(half-open requests) and accept queue (connections waiting for accept()) were; the "
-      "second, how long clients waited for connect() to complete; the third, which drops "
-      "happened when. The story lists the moments worth a look; the timeline below it has "
-      "every packet and decision.</p>\n";
+      "(half-open requests) and accept queue (connections waiting for accept()) were, against "
+      "the limit the model puts on them (dashed); the second, how long clients waited for "
+      "connect() to complete; the third, which drops happened when. Runs side by side share "
+      "their scales. The story lists the moments worth a look; the timeline below it has every "
+      "packet and decision.</p>\n";
+  const ChartScales sc = shared_scales(runs);
   ordered_json specs = ordered_json::array();
-  body += "<div class=\"runs\">\n";
+  // One grid row per kind of item (heading, summary, drops, theory, each
+  // chart), one column per run: what is compared sits side by side at the
+  // same height, however long each run's summary is.
+  constexpr size_t kRows = 7;
+  std::vector<std::array<std::string, kRows>> cells(runs.size());
   for (size_t i = 0; i < runs.size(); ++i) {
     const LabResult& r = runs[i];
-    const std::string label = r.scenario.variant.empty() ? r.scenario.model : r.scenario.variant;
-    body += fmt::format("<div class=\"run\"><h2>{} (model {})</h2>\n", html_escape(label),
-                        html_escape(r.scenario.model));
-    body += "<pre>" + html_escape(summary_text(r)) + "</pre>\n";
-    const char* charts[] = {"queues", "connect", "drops"};
-    ordered_json chart_specs[] = {queue_chart(r), connect_chart(r), drops_chart(r)};
-    for (size_t c = 0; c < 3; ++c) {
-      const std::string id = fmt::format("chart-{}-{}", i, charts[c]);
-      body += fmt::format("<div class=\"chart\" id=\"{}\"></div>\n", id);
-      specs.push_back({{"id", id}, {"spec", chart_specs[c]}});
-    }
+    auto& c = cells[i];
+    c[0] = fmt::format("<h2>{} (model {})</h2>\n", html::escape(run_label(r)),
+                       html::escape(r.scenario.model));
+    c[1] = "<pre>" + html::escape(summary_text(r)) + "</pre>\n";
+    if (!r.error.empty()) continue;
+    c[2] = drops_line(r);
+    c[3] = theory_html(r);
+    c[4] = chart_or_note(fmt::format("chart-{}-queues", i), queue_chart(r, sc), "", specs);
+    c[5] = chart_or_note(fmt::format("chart-{}-connect", i), connect_chart(r, sc),
+                         "<b>Connect time</b>: no client completed connect() in this run.", specs);
+    c[6] = chart_or_note(
+        fmt::format("chart-{}-drops", i), drops_chart(r, sc),
+        "<b>No drops</b>: the listener dropped no segment in this run (nothing to chart).", specs);
+  }
+  body += fmt::format(
+      "<div class=\"grid\" style=\"grid-template-columns: repeat({}, minmax(640px, 900px))\">\n",
+      std::max<size_t>(1, runs.size()));
+  for (size_t k = 0; k < kRows; ++k)
+    for (const auto& c : cells) body += "<div class=\"cell\">" + c[k] + "</div>\n";
+  body += "</div>\n";
+  body += ladders_html(runs);
+  body += "<div class=\"runs\">\n";
+  for (const auto& r : runs) {
+    body += fmt::format("<div class=\"run\"><h2>{}: story and timeline</h2>\n",
+                        html::escape(run_label(r)));
     if (!r.story.empty()) {
       body += "<h3>The story</h3>\n<table class=\"story\">\n";
       for (const auto& e : r.story)
         body += fmt::format("<tr><td>{:.3f}</td><td>{}</td><td>{}</td></tr>\n", e.t,
-                            html_escape(e.kind), html_escape(e.text));
+                            html::escape(e.kind), html::escape(e.text));
       body += "</table>\n";
     }
     body += "<h3>Timeline</h3>\n<pre class=\"timeline\">";
@@ -301,7 +388,7 @@ std::string report_html(const std::vector<LabResult>& runs, const ReportAssets& 
       }
       std::string cls = "k-" + kind_name(e.kind);
       if (e.lost) cls += " lost";
-      body += fmt::format("<span class=\"{}\">{:9.3f} {}</span>\n", cls, e.t, html_escape(e.text));
+      body += fmt::format("<span class=\"{}\">{:9.3f} {}</span>\n", cls, e.t, html::escape(e.text));
     }
     body += "</pre></div>\n";
   }
@@ -310,41 +397,42 @@ std::string report_html(const std::vector<LabResult>& runs, const ReportAssets& 
 }
 
 std::string sweep_report_html(const std::string& title, const std::string& answer,
-                              const std::vector<SweepPoint>& points, const ReportAssets& assets) {
-  ordered_json values = ordered_json::array();
-  std::string x_name = points.empty() ? "x" : points.front().x_name;
-  std::string series_name = points.empty() ? "" : points.front().series_name;
-  for (const auto& p : points)
-    values.push_back({{"x", p.x},
-                      {"series", p.series.empty() ? "all" : p.series},
-                      {"drop_rate", p.drop_rate},
-                      {"p99_connect_s", p.p99_connect_s}});
-  auto chart = [&](const char* field, const char* ytitle, const char* t) {
-    auto spec = base_spec(t);
-    spec["data"] = {{"values", values}};
-    spec["mark"] = {{"type", "line"}, {"point", true}};
-    spec["encoding"] = {{"x", {{"field", "x"}, {"type", "quantitative"}, {"title", x_name}}},
-                        {"y", {{"field", field}, {"type", "quantitative"}, {"title", ytitle}}},
-                        {"color",
-                         {{"field", "series"},
-                          {"type", "nominal"},
-                          {"title", series_name.empty() ? "" : series_name}}}};
-    return spec;
-  };
+                              const std::vector<SweepPoint>& points, const ReportAssets& assets,
+                              double target_drop_rate) {
+  const std::string x_name = points.empty() ? "x" : points.front().x_name;
+  const std::string series_name = points.empty() ? "" : points.front().series_name;
+  std::vector<SweepChartPoint> pts;
+  bool any_drop = false;
+  for (const auto& p : points) {
+    pts.push_back({p.x, p.series, p.drop_rate, p.p99_connect_s});
+    any_drop = any_drop || p.drop_rate > 0;
+  }
   ordered_json specs = ordered_json::array();
-  specs.push_back(
-      {{"id", "chart-drop"},
-       {"spec", chart("drop_rate", "fraction of clients with a dropped SYN", "Drop rate")}});
-  specs.push_back({{"id", "chart-p99"},
-                   {"spec", chart("p99_connect_s", "p99 connect time (s)", "p99 connect time")}});
-  std::string body = "<h1>" + html_escape(title) + "</h1>\n<p><b>" + html_escape(answer) +
-                     "</b></p>\n<div class=\"chart\" id=\"chart-drop\"></div>\n"
-                     "<div class=\"chart\" id=\"chart-p99\"></div>\n";
-  body += "<table class=\"story\"><tr><td>" + html_escape(x_name) + "</td><td>" +
-          html_escape(series_name) + "</td><td>drop rate</td><td>p99 connect (s)</td></tr>\n";
+  std::string body =
+      "<h1>" + html::escape(title) + "</h1>\n<p><b>" + html::escape(answer) + "</b></p>\n";
+  if (points.empty()) {
+    body +=
+        "<div class=\"empty\"><b>Nothing to chart</b>: no point of the sweep has a numeric "
+        "first parameter and a result.</div>\n";
+  } else {
+    std::optional<ordered_json> drop;
+    if (any_drop)
+      drop = sweep_chart(pts, x_name, series_name, "drop_rate", "clients that saw a drop",
+                         "Drop rate", target_drop_rate);
+    body += chart_or_note("chart-drop", drop,
+                          "<b>No drops</b> at any point of the sweep: every client got through "
+                          "without a drop.",
+                          specs);
+    body += chart_or_note("chart-p99",
+                          sweep_chart(pts, x_name, series_name, "p99_connect_s", "p99 connect time",
+                                      "p99 connect time", -1),
+                          "", specs);
+  }
+  body += "<table class=\"story\"><tr><td>" + html::escape(x_name) + "</td><td>" +
+          html::escape(series_name) + "</td><td>drop rate</td><td>p99 connect (s)</td></tr>\n";
   for (const auto& p : points)
     body += fmt::format("<tr><td>{}</td><td>{}</td><td>{:.4f}</td><td>{:.4f}</td></tr>\n", p.x,
-                        html_escape(p.series), p.drop_rate, p.p99_connect_s);
+                        html::escape(p.series), p.drop_rate, p.p99_connect_s);
   body += "</table>\n";
   return page(title, body, specs, assets);
 }
