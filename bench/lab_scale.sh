@@ -29,12 +29,13 @@ json_field() { # FILE FIELD
   python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"
 }
 
-outcomes() { # FILE: "established N, timed_out N, ..."
+outcomes() { # FILE: "established N, timed_out N, ..." from the run's JSON Lines of clients
   python3 - "$1" <<'PY'
-import collections, json, sys
+import collections, json, os, sys
 doc = json.load(open(sys.argv[1]))
-c = collections.Counter(x["outcome"] for x in doc["clients"])
-print(", ".join(f"{k} {v}" for k, v in sorted(c.items())))
+lines = os.path.join(os.path.dirname(sys.argv[1]), doc["clients_file"])
+c = collections.Counter(json.loads(l)["outcome"] for l in open(lines))
+print(", ".join(f"{k} {v}" for k, v in sorted(c.items())) + f" (from {doc['clients_file']})")
 PY
 }
 

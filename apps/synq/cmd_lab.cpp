@@ -108,6 +108,31 @@ std::string output_path(const std::string& base, const lab::Scenario& s, size_t 
   return (p.parent_path() / (p.stem().string() + "-" + label + p.extension().string())).string();
 }
 
+// A huge run's clients go to JSON Lines beside its JSON: "out/x.json" ->
+// "out/x.clients.jsonl". Empty for stdout, no JSON, or a run small enough to inline.
+std::string clients_lines_path(const std::string& json_path, const lab::Scenario& s) {
+  if (json_path.empty() || json_path == "-" || s.clients <= lab::kHugeRunClients) return "";
+  auto p = std::filesystem::path(json_path);
+  return (p.parent_path() / (p.stem().string() + ".clients.jsonl")).string();
+}
+
+// Writes a huge run's JSON (the summary, naming its lines file) and the
+// clients as JSON Lines; on stdout, the summary as one line and then the
+// clients' lines: one JSON Lines stream.
+void write_huge_json(const std::string& jpath, const lab::LabResult& r) {
+  if (jpath == "-") {
+    std::string out = lab::to_json(r, "-", -1) + "\n";
+    lab::write_client_lines(r, [&](std::string_view line) { out += line; });
+    write_output("-", out);
+    return;
+  }
+  const std::string lines_path = clients_lines_path(jpath, r.scenario);
+  std::string lines;
+  lab::write_client_lines(r, [&](std::string_view line) { lines += line; });
+  write_output(lines_path, lines);
+  write_output(jpath, lab::to_json(r, std::filesystem::path(lines_path).filename().string()));
+}
+
 // A progress bar for runs that take more than a second of wall time, only
 // when a person is watching (stdout is a terminal).
 std::function<void(double)> progress_bar(const std::string& label) {
@@ -207,6 +232,7 @@ void run_lab(const LabArgs& a) {
     check_output_path(pcap);
     for (const auto& s : runs) {
       check_output_path(output_path(json, s, runs.size()));
+      check_output_path(clients_lines_path(output_path(json, s, runs.size()), s));
       check_output_path(output_path(pcap, s, runs.size()));
     }
     check_output_path(report);
@@ -241,7 +267,12 @@ void run_lab(const LabArgs& a) {
                    r.error.c_str());
     }
     const auto jpath = output_path(json, s, runs.size());
-    if (jpath == "-" && runs.size() > 1) {
+    if (!jpath.empty() && s.clients > lab::kHugeRunClients) {
+      write_huge_json(jpath, r);
+      if (jpath != "-")
+        written.push_back(jpath + " (summary as JSON) and " + clients_lines_path(jpath, s) +
+                          " (one line per client)");
+    } else if (jpath == "-" && runs.size() > 1) {
       // Several runs on stdout: one JSON array, so the output stays one document.
       std::printf("%s%s", results.empty() ? "[\n" : ",\n", lab::to_json(r).c_str());
       if (results.size() + 1 == runs.size()) std::printf("\n]\n");
@@ -347,7 +378,7 @@ void run_sweep_command(const SweepArgs& a) {
     }
     write_output(a.report, lab::sweep_report_html(
                                fmt::format("synq lab sweep: {} over {}", base.name, x->name),
-                               r.answer, pts, *assets));
+                               r.answer, pts, *assets, a.target));
     if (human) std::printf("wrote %s\n", a.report.c_str());
   }
 }

@@ -4,6 +4,8 @@
 // nanosecond, the simulator's resolution, so no float noise
 // (0.30000000000000004) reaches a reader.
 #include <cmath>
+#include <functional>
+#include <iterator>
 #include <utility>
 
 #include <fmt/format.h>
@@ -40,6 +42,15 @@ ordered_json json_seconds(double s) {
   // round away, and llround would overflow long before a Time does.
   if (std::fabs(s) >= 9e6) return s;
   return static_cast<double>(std::llround(s * 1e9)) / 1e9;
+}
+
+// json_seconds as text, for the per-client lines written without a JSON tree.
+void append_seconds(std::string& out, double s) {
+  if (!std::isfinite(s) || s < 0) {
+    out += "null";
+    return;
+  }
+  fmt::format_to(std::back_inserter(out), "{}", json_seconds(s).get<double>());
 }
 
 // For the freebsd model, or whenever one of FreeBSD's counters moved.
@@ -111,7 +122,34 @@ std::string summary_text(const LabResult& r) {
   return out;
 }
 
-std::string to_json(const LabResult& r) {
+std::string client_json_line(const ClientResult& c) {
+  std::string out;
+  out.reserve(200);
+  fmt::format_to(std::back_inserter(out), R"({{"id":{},"port":{},"start_s":)", c.id, c.port);
+  append_seconds(out, c.start_s);
+  fmt::format_to(std::back_inserter(out), R"(,"outcome":"{}","connect_time_s":)",
+                 outcome_name(c.outcome));
+  append_seconds(out, c.connect_time_s);
+  out += R"(,"end_s":)";
+  append_seconds(out, c.end_s);
+  if (c.error != Errno::ok)
+    fmt::format_to(std::back_inserter(out), R"(,"error":"{}")", errno_name(c.error));
+  fmt::format_to(std::back_inserter(out),
+                 R"(,"accepted":{},"syn_drops":{},"acks_dropped":{},"reset":{},"saw_drop":{}}})",
+                 c.accepted, c.syn_drops, c.acks_dropped, c.reset, c.saw_drop());
+  return out;
+}
+
+void write_client_lines(const LabResult& r, const std::function<void(std::string_view)>& sink) {
+  std::string line;
+  for (const auto& c : r.clients) {
+    line = client_json_line(c);
+    line += '\n';
+    sink(line);
+  }
+}
+
+std::string to_json(const LabResult& r, const std::string& clients_file, int indent) {
   const auto& s = r.scenario;
   ordered_json j;
   j["scenario"] = s.name;
@@ -168,20 +206,14 @@ std::string to_json(const LabResult& r) {
   j["events_processed"] = r.events;
   j["max_clients_in_flight"] = r.max_clients_in_flight;
 
-  ordered_json clients = ordered_json::array();
-  for (const auto& c : r.clients) {
-    ordered_json o = {{"id", c.id},
-                      {"port", c.port},
-                      {"start_s", json_seconds(c.start_s)},
-                      {"outcome", outcome_name(c.outcome)}};
-    o["connect_time_s"] = c.connect_time_s >= 0 ? json_seconds(c.connect_time_s) : ordered_json();
-    o["end_s"] = c.end_s >= 0 ? json_seconds(c.end_s) : ordered_json();
-    if (c.error != Errno::ok) o["error"] = errno_name(c.error);
-    o["accepted"] = c.accepted;
-    o["syn_drops"] = c.syn_drops;
-    clients.push_back(std::move(o));
-  }
-  j["clients"] = std::move(clients);
+  // The clients are spliced into the dump as lines (client_json_line): a
+  // million of them as JSON trees cost more than the whole run. A huge run
+  // names a JSON Lines file instead (to_json's clients_file).
+  static constexpr const char* kClientsMark = "@@synq-clients@@";
+  if (clients_file.empty())
+    j["clients"] = kClientsMark;
+  else
+    j["clients_file"] = clients_file;
   ordered_json queues = ordered_json::array();
   for (const auto& q : r.queues)
     queues.push_back(
@@ -234,7 +266,19 @@ std::string to_json(const LabResult& r) {
     decisions.push_back(std::move(o));
   }
   j["decisions"] = std::move(decisions);
-  return j.dump(1);
+  std::string doc = j.dump(indent);
+  if (!clients_file.empty()) return doc;
+  const std::string mark = fmt::format("\"{}\"", kClientsMark);
+  const size_t at = doc.find(mark);
+  if (at == std::string::npos) return doc;  // cannot happen: the mark is ours
+  std::string lines = "[";
+  for (size_t i = 0; i < r.clients.size(); ++i) {
+    lines += i == 0 ? "\n  " : ",\n  ";
+    lines += client_json_line(r.clients[i]);
+  }
+  lines += r.clients.empty() ? "]" : "\n ]";
+  doc.replace(at, mark.size(), lines);
+  return doc;
 }
 
 }  // namespace synq::lab

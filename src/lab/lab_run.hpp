@@ -127,7 +127,17 @@ LabResult run(const Scenario& s, const RunOptions& opts = {});
 /// The terminal summary: counters, outcomes, connect-time percentiles, high-water marks.
 std::string summary_text(const LabResult& r);
 /// Everything, machine-readable (see docs/lab.md).
-std::string to_json(const LabResult& r);
+/// With `clients_file` set, the per-client array is left out and the
+/// document names that file instead (a huge run's JSON Lines, written with
+/// write_client_lines). `indent` as nlohmann's dump (-1: one line).
+std::string to_json(const LabResult& r, const std::string& clients_file = "", int indent = 1);
+/// One client as one line of JSON (no newline): id, port, times, outcome,
+/// error, accepted, and its drops (syn_drops, acks_dropped, reset, saw_drop).
+std::string client_json_line(const ClientResult& c);
+/// Every client as JSON Lines (each line ends in a newline), in id order.
+void write_client_lines(const LabResult& r, const std::function<void(std::string_view)>& sink);
+/// Runs with more clients than this write their clients as JSON Lines.
+inline constexpr int kHugeRunClients = 20000;
 
 /// The story events of a finished run (story.cpp); run() fills LabResult::story with it.
 std::vector<StoryEvent> find_story(const LabResult& r);
