@@ -29,11 +29,14 @@ struct Sysctls {
   int tcp_ecn = 2;             // net.ipv4.tcp_ecn (2: accept ECN when asked, never ask)
   std::array<int, 3> tcp_rmem{4096, 131072, 6291456};  // net.ipv4.tcp_rmem
   std::array<int, 3> tcp_wmem{4096, 16384, 4194304};   // net.ipv4.tcp_wmem
-  int tcp_fin_timeout = 60;                  // net.ipv4.tcp_fin_timeout (seconds, FIN-WAIT-2)
-  int tcp_retries2 = 15;                     // net.ipv4.tcp_retries2
-  int tcp_rto_min_us = 200000;               // net.ipv4.tcp_rto_min_us
-  int tcp_challenge_ack_limit = 2147483647;  // net.ipv4.tcp_challenge_ack_limit
-  int tcp_invalid_ratelimit = 500;           // net.ipv4.tcp_invalid_ratelimit (ms)
+  int tcp_fin_timeout = 60;  // net.ipv4.tcp_fin_timeout (seconds, FIN-WAIT-2)
+  // net.ipv4.tcp_max_tw_buckets: Linux sets ehash size / 2 at boot (131072
+  // on this project's 24 GB hosts, read from /proc/sys).
+  int tcp_max_tw_buckets = 131072;
+  int tcp_retries2 = 15;                                 // net.ipv4.tcp_retries2
+  int tcp_rto_min_us = 200000;                           // net.ipv4.tcp_rto_min_us
+  int tcp_challenge_ack_limit = 2147483647;              // net.ipv4.tcp_challenge_ack_limit
+  int tcp_invalid_ratelimit = 500;                       // net.ipv4.tcp_invalid_ratelimit (ms)
   std::array<int, 2> ip_local_port_range{32768, 60999};  // net.ipv4.ip_local_port_range
   int ip_default_ttl = 64;                               // net.ipv4.ip_default_ttl
   // --- synq's own knobs (no Linux sysctl exists for these)

@@ -199,12 +199,13 @@ std::vector<std::string> StackImpl::invariant_violations(bool timers_current) co
   });
 
   // ---- connections (L3 reverse, C1, C2, T1–T4)
-  size_t in_table = 0;
+  size_t in_table = 0, time_waits = 0;
   for (size_t i = 0; i < conns_.size(); ++i) {
     const ConnSlot& c = conns_[i];
     if (!c.conn) continue;
     const uint32_t slot = static_cast<uint32_t>(i);
     const TcpState st = c.conn->state();
+    time_waits += st == TcpState::time_wait;
     auto cs = [&] {
       return "connection slot " + std::to_string(slot) + " " + describe(c.conn->tuple()) + " " +
              std::string(tcp_state_name(st));
@@ -238,6 +239,10 @@ std::vector<std::string> StackImpl::invariant_violations(bool timers_current) co
       fail(cs() + (orphan ? " is an orphan" : " is in TIME-WAIT") + " without a timer");
     }
   }
+  // tcp_max_tw_buckets counts from this one number.
+  if (time_waits != time_waits_)
+    fail("TIME-WAIT count " + std::to_string(time_waits_) + " but " + std::to_string(time_waits) +
+         " connections are in TIME-WAIT");
   if (in_table != conn_table_.size())
     fail("demux table has " + std::to_string(conn_table_.size()) + " entries but " +
          std::to_string(in_table) + " slots are marked in_table");

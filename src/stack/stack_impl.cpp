@@ -255,10 +255,14 @@ uint32_t StackImpl::new_conn(const FourTuple& t, const tcp::ConnectionOptions& o
   return slot;
 }
 
-void StackImpl::state_changed(tcp::Connection& c, TcpState /*from*/, TcpState to) {
+void StackImpl::state_changed(tcp::Connection& c, TcpState from, TcpState to) {
   const uint32_t slot = c.owner_tag;
   ConnSlot& s = conns_[slot];
-  if (to == TcpState::time_wait) conn_port_use(slot, PortUse::timewait);
+  if (from == TcpState::time_wait) --time_waits_;
+  if (to == TcpState::time_wait) {
+    ++time_waits_;
+    conn_port_use(slot, PortUse::timewait);
+  }
   if (to == TcpState::closed) {
     if (s.in_table) {
       conn_table_.erase(c.tuple());
@@ -297,6 +301,7 @@ void StackImpl::flush_deferred() {
       s.in_table = false;
     }
     conn_port_use(slot, PortUse::none);
+    if (s.conn->state() == TcpState::time_wait) --time_waits_;  // ended early (end_time_wait)
     s.conn.reset();
     s.generation++;
     s.deadline = kNever;

@@ -87,6 +87,11 @@ class StackImpl final : public tcp::ConnectionHost, public listen::ListenerHost 
                     std::span<const uint8_t> payload) override;
   void timer_changed(tcp::Connection& c, Time deadline) override;
   void state_changed(tcp::Connection& c, TcpState from, TcpState to) override;
+  bool time_wait_full() const override {
+    return time_waits_ >= static_cast<size_t>(config_.sysctls.tcp_max_tw_buckets);
+  }
+  /// Connections in TIME-WAIT now (Linux's tw_refcount - 1).
+  size_t time_wait_count() const { return time_waits_; }
   void send_reset_reply(const FourTuple& t, const wire::TcpSegment& seg) override;
   uint32_t isn(const FourTuple& t) override { return isn_.isn(t, now_); }
   uint64_t seed() const override { return config_.seed; }
@@ -248,6 +253,7 @@ class StackImpl final : public tcp::ConnectionHost, public listen::ListenerHost 
   ListenTrace listen_trace_;
   mutable stack::TimerHeap timers_;
   stack::OutputQueue output_;
+  size_t time_waits_ = 0;          // connections in TIME-WAIT (tcp_max_tw_buckets)
   uint64_t invariant_checks_ = 0;  // debug_check_invariants: calls left to skip (sampling)
 };
 

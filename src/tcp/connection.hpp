@@ -42,6 +42,8 @@ class ConnectionHost {
   /// embryonic child) and freeing closed connections. The callee may not
   /// destroy `c` during the call; it defers that.
   virtual void state_changed(Connection& c, TcpState from, TcpState to) = 0;
+  /// No room for another TIME-WAIT (net.ipv4.tcp_max_tw_buckets reached).
+  virtual bool time_wait_full() const { return false; }
 };
 
 /// Per-socket settings that reach the engine.

@@ -470,6 +470,14 @@ void Connection::Impl::on_reset() {
 static constexpr Duration kTwKilledMax = std::chrono::seconds(4);
 
 void Connection::Impl::enter_time_wait() {
+  if (host.time_wait_full()) {
+    // tcp_time_wait: inet_twsk_alloc finds tw_refcount at tcp_max_tw_buckets
+    // ("TCP: time wait bucket table overflow") and the socket is just done:
+    // closed, no TIME-WAIT, nothing sent.
+    count(Counter::TcpExt_TCPTimeWaitOverflow);
+    finish(Errno::ok);
+    return;
+  }
   set_state(TcpState::time_wait);
   t_rtx = t_persist = t_delack = kNever;
   const Duration len = std::chrono::milliseconds(sys().tcp_time_wait_ms);

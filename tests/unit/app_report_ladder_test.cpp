@@ -110,7 +110,7 @@ TEST_F(LadderSeedsLinux, TheStoryIsThereIgnoredAcksRetransmittedSynAcksAndTheFin
   EXPECT_GT(count(svg, "data-kind=\"synack_retransmitted\""), 1u);
   EXPECT_EQ(count(svg, "data-kind=\"expire\""), 1u);
   EXPECT_GE(count(svg, "<g class=\"pkt\" data-flags=\"R\" data-dir=\"s2c\""), 1u);
-  EXPECT_NE(svg.find("third ACK ignored [ListenOverflows]"), std::string::npos)
+  EXPECT_NE(svg.find("third ACK ignored [TcpExtListenOverflows]"), std::string::npos)
       << "a marker names the counter it incremented";
 }
 
