@@ -121,15 +121,16 @@ std::string clients_lines_path(const std::string& json_path, const lab::Scenario
 // clients' lines: one JSON Lines stream.
 void write_huge_json(const std::string& jpath, const lab::LabResult& r) {
   if (jpath == "-") {
-    std::string out = lab::to_json(r, "-", -1) + "\n";
-    lab::write_client_lines(r, [&](std::string_view line) { out += line; });
-    write_output("-", out);
+    write_output_with("-", [&](const auto& write) {
+      if (write(lab::to_json(r, "-", -1) + "\n"))
+        lab::write_client_lines(r, [&](std::string_view line) { return write(line); });
+    });
     return;
   }
   const std::string lines_path = clients_lines_path(jpath, r.scenario);
-  std::string lines;
-  lab::write_client_lines(r, [&](std::string_view line) { lines += line; });
-  write_output(lines_path, lines);
+  write_output_with(lines_path, [&](const auto& write) {
+    lab::write_client_lines(r, [&](std::string_view line) { return write(line); });
+  });
   write_output(jpath, lab::to_json(r, std::filesystem::path(lines_path).filename().string()));
 }
 

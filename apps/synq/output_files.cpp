@@ -72,16 +72,29 @@ void remove_created_dirs(const std::vector<std::string>& dirs) {
 }
 
 void write_output(const std::string& path, const std::string& text) {
+  write_output_with(path, [&](const std::function<bool(std::string_view)>& write) { write(text); });
+}
+
+void write_output_with(
+    const std::string& path,
+    const std::function<void(const std::function<bool(std::string_view)>&)>& fill) {
+  std::FILE* f = path == "-" ? stdout : std::fopen(path.c_str(), "wb");
+  if (!f) cannot_create(path, errno);
+  bool wrote = true;
+  int write_errno = 0;
+  fill([&](std::string_view text) {
+    if (wrote && std::fwrite(text.data(), 1, text.size(), f) != text.size()) {
+      wrote = false;
+      write_errno = errno;
+    }
+    return wrote;
+  });
   if (path == "-") {
-    std::fwrite(text.data(), 1, text.size(), stdout);
-    if (std::fflush(stdout) != 0 || std::ferror(stdout))
-      fail(kIoErr, fmt::format("stdout: write error: {}", std::strerror(errno)));
+    if (std::fflush(stdout) != 0 || std::ferror(stdout) || !wrote)
+      fail(kIoErr,
+           fmt::format("stdout: write error: {}", std::strerror(wrote ? errno : write_errno)));
     return;
   }
-  std::FILE* f = std::fopen(path.c_str(), "wb");
-  if (!f) cannot_create(path, errno);
-  const bool wrote = std::fwrite(text.data(), 1, text.size(), f) == text.size();
-  const int write_errno = errno;
   // fclose flushes: a full disk shows up here as often as in fwrite.
   if (std::fclose(f) != 0 || !wrote)
     fail(kIoErr,

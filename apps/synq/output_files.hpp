@@ -2,7 +2,9 @@
 // that a typo costs nothing, and written with the errno's words on failure.
 #pragma once
 
+#include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace synq::cli {
@@ -23,5 +25,11 @@ void remove_created_dirs(const std::vector<std::string>& dirs);
 
 /// Writes `text` to `path` ("-": stdout); exit 74 with the errno's words on failure.
 void write_output(const std::string& path, const std::string& text);
+/// The same for output made in pieces (a million JSON lines need not be one
+/// string): `fill` calls `write` for each piece; `write` returns false once a
+/// write failed (the error is reported when `fill` returns).
+void write_output_with(
+    const std::string& path,
+    const std::function<void(const std::function<bool(std::string_view)>&)>& fill);
 
 }  // namespace synq::cli

@@ -140,12 +140,12 @@ std::string client_json_line(const ClientResult& c) {
   return out;
 }
 
-void write_client_lines(const LabResult& r, const std::function<void(std::string_view)>& sink) {
+void write_client_lines(const LabResult& r, const std::function<bool(std::string_view)>& sink) {
   std::string line;
   for (const auto& c : r.clients) {
     line = client_json_line(c);
     line += '\n';
-    sink(line);
+    if (!sink(line)) return;
   }
 }
 

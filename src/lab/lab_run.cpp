@@ -47,7 +47,7 @@ constexpr uint32_t kNone = UINT32_MAX;
 
 // One client's socket and progress; `r` is what the result reports.
 struct Client {
-  ClientResult r;
+  ClientResult* r = nullptr;  // in Runner::results_, handed to the result without a copy
   int fd = -1;
   uint32_t addr = 0;       // index of its source address
   bool connected = false;  // the client saw the handshake complete
@@ -98,8 +98,7 @@ class Runner {
     Stack& srv = net_.stack(server_);
     res.server = srv.counters();
     res.client = net_.stack(client_).counters();
-    res.clients.reserve(clients_.size());
-    for (auto& c : clients_) res.clients.push_back(c.r);
+    res.clients = std::move(results_);
     res.queues = std::move(queues_);
     res.timeline = std::move(timeline_);
     res.decisions = std::move(decisions_);
@@ -180,6 +179,8 @@ class Runner {
     note(TimelineEntry::Kind::server, -1, "server listens on {} with listen(fd, {}), model {}",
          Endpoint{IpAddr::v4(kServerAddr), kServerPort}.to_string(), s_.backlog, s_.model);
     clients_.resize(n);
+    results_.resize(n);
+    for (uint32_t i = 0; i < n; ++i) clients_[i].r = &results_[i];
     schedule_clients();
     schedule_accepts();
     workers_idle_ = static_cast<uint32_t>(std::max(0, s_.workers));
@@ -278,12 +279,12 @@ class Runner {
     if (client >= 0) {
       Client& c = clients_[static_cast<size_t>(client)];
       if (e.decision == ListenDecision::drop && syn) {
-        ++c.r.syn_drops;
-        if (!c.decided) c.r.first_syn_dropped = true;
+        ++c.r->syn_drops;
+        if (!c.decided) c.r->first_syn_dropped = true;
       } else if (e.decision == ListenDecision::drop && (e.tcp_flags & wire::tcp_flags::ACK)) {
-        ++c.r.acks_dropped;  // its third ACK (or a later one) ignored: the child was not made
+        ++c.r->acks_dropped;  // its third ACK (or a later one) ignored: the child was not made
       } else if (e.decision == ListenDecision::rst) {
-        c.r.reset = true;
+        c.r->reset = true;
       }
       c.decided = true;
     }
@@ -352,8 +353,8 @@ class Runner {
                      [](const auto& a, const auto& b) { return a.first < b.first; });
     for (const auto& [at, i] : starts_)
       if (at > s_.duration_s) {
-        clients_[i].r.id = static_cast<int>(i);
-        clients_[i].r.start_s = at;
+        clients_[i].r->id = static_cast<int>(i);
+        clients_[i].r->start_s = at;
         clients_[i].done = true;  // never starts within the run: stays pending
       }
     schedule_next_start();
@@ -374,8 +375,8 @@ class Runner {
   void start_client(size_t i) {
     Stack& st = net_.stack(client_);
     Client& c = clients_[i];
-    c.r.id = static_cast<int>(i);
-    c.r.start_s = now_s();
+    c.r->id = static_cast<int>(i);
+    c.r->start_s = now_s();
     c.addr = static_cast<uint32_t>(i / kClientsPerAddress);
     c.fd = *st.socket(SockType::stream);
     // One source address is enough below kClientsPerAddress clients; beyond,
@@ -383,34 +384,34 @@ class Runner {
     if (client_of_.size() > (1u << 16)) st.bind(c.fd, {IpAddr::v4(kFirstClientAddr + c.addr), 0});
     Errno e = st.connect(c.fd, {IpAddr::v4(kServerAddr), kServerPort});
     if (auto name = st.getsockname(c.fd); name.ok()) {
-      c.r.port = name->port;
-      client_of_[c.addr << 16 | c.r.port] = static_cast<uint32_t>(i);
+      c.r->port = name->port;
+      client_of_[c.addr << 16 | c.r->port] = static_cast<uint32_t>(i);
     }
     index_by_fd(client_by_fd_, c.fd, static_cast<uint32_t>(i));
     max_in_flight_ = std::max(max_in_flight_, ++in_flight_);
     note(TimelineEntry::Kind::client, static_cast<int>(i),
-         "client {} (port {}) calls connect(): {}", i, c.r.port, errno_name(e));
+         "client {} (port {}) calls connect(): {}", i, c.r->port, errno_name(e));
     if (s_.connect_timeout_s > 0)
-      net_.at(client_, from_seconds(c.r.start_s + s_.connect_timeout_s), [this, i] {
+      net_.at(client_, from_seconds(c.r->start_s + s_.connect_timeout_s), [this, i] {
         Client& cl = clients_[i];
         if (cl.done || cl.connected) return;
         Stack& cst = net_.stack(client_);
         if (auto ready = cst.poll(cl.fd); ready.ok())
           step_client(cst, cl, *ready);  // it may have just completed
         if (cl.done || cl.connected) return;
-        note(TimelineEntry::Kind::client, cl.r.id,
-             "client {} (port {}) gives up: no connection after {}", cl.r.id, cl.r.port,
+        note(TimelineEntry::Kind::client, cl.r->id,
+             "client {} (port {}) gives up: no connection after {}", cl.r->id, cl.r->port,
              format_time(s_.connect_timeout_s));
         finish(cl, Outcome::timed_out, Errno::etimedout);
       });
   }
 
   void finish(Client& c, Outcome o, Errno e) {
-    c.r.outcome = o;
-    c.r.error = e;
-    c.r.end_s = now_s();
+    c.r->outcome = o;
+    c.r->error = e;
+    c.r->end_s = now_s();
     // A RST from the server refused or reset it: a drop as the client sees it.
-    if (e == Errno::econnrefused || e == Errno::econnreset) c.r.reset = true;
+    if (e == Errno::econnrefused || e == Errno::econnreset) c.r->reset = true;
     retire(c);
   }
 
@@ -446,18 +447,18 @@ class Runner {
       const Errno e = so_error.ok() ? static_cast<Errno>(*so_error) : Errno::ok;
       Outcome o = !c.connected ? (e == Errno::etimedout ? Outcome::timed_out : Outcome::refused)
                                : (e == Errno::etimedout ? Outcome::timed_out : Outcome::reset);
-      note(TimelineEntry::Kind::client, c.r.id, "client {} (port {}): {} fails with {}", c.r.id,
-           c.r.port, c.connected ? "connection" : "connect()", errno_name(e));
+      note(TimelineEntry::Kind::client, c.r->id, "client {} (port {}): {} fails with {}", c.r->id,
+           c.r->port, c.connected ? "connection" : "connect()", errno_name(e));
       finish(c, o, e);
       return;
     }
     if (!c.connected && (ready & kWritable)) {
       c.connected = true;
-      c.r.outcome = Outcome::established;
-      c.r.connect_time_s = now_s() - c.r.start_s;
+      c.r->outcome = Outcome::established;
+      c.r->connect_time_s = now_s() - c.r->start_s;
       if (o_.record_timeline)  // format_time makes a string: not for huge runs
-        note(TimelineEntry::Kind::client, c.r.id, "client {} (port {}) is ESTABLISHED after {}",
-             c.r.id, c.r.port, format_time(c.r.connect_time_s));
+        note(TimelineEntry::Kind::client, c.r->id, "client {} (port {}) is ESTABLISHED after {}",
+             c.r->id, c.r->port, format_time(c.r->connect_time_s));
     }
     if (!c.connected) return;
     if (c.sent < s_.request_bytes) {
@@ -477,7 +478,7 @@ class Runner {
     // The server closes after its response: wait for that FIN (EOF) so the
     // client's close is the passive one — no TIME-WAIT pinning its port.
     if (c.received >= s_.response_bytes && eof) {
-      c.r.end_s = now_s();
+      c.r->end_s = now_s();
       retire(c);
     }
   }
@@ -529,7 +530,7 @@ class Runner {
     served_.push_back({.fd = *fd});
     index_by_fd(served_by_fd_, *fd, idx);
     if (key != kNone)
-      if (const uint32_t c = client_of_[key]; c != kNone) clients_[c].r.accepted = true;
+      if (const uint32_t c = client_of_[key]; c != kNone) clients_[c].r->accepted = true;
     if (o_.record_timeline)
       note(TimelineEntry::Kind::server, key == kNone ? -1 : static_cast<int>(client_of_[key]),
            "{} {}", what, peer.to_string());
@@ -671,6 +672,7 @@ class Runner {
   SynFloodNode* attacker_ = nullptr;
   int listener_ = -1;
   std::vector<Client> clients_;
+  std::vector<ClientResult> results_;              // one per client; never resized after setup
   std::vector<std::pair<double, size_t>> starts_;  // (connect() time, client), in time order
   size_t next_start_ = 0;
   std::vector<uint32_t> client_of_;     // (address index << 16 | port) -> client

@@ -134,8 +134,9 @@ std::string to_json(const LabResult& r, const std::string& clients_file = "", in
 /// One client as one line of JSON (no newline): id, port, times, outcome,
 /// error, accepted, and its drops (syn_drops, acks_dropped, reset, saw_drop).
 std::string client_json_line(const ClientResult& c);
-/// Every client as JSON Lines (each line ends in a newline), in id order.
-void write_client_lines(const LabResult& r, const std::function<void(std::string_view)>& sink);
+/// Every client as JSON Lines (each line ends in a newline), in id order;
+/// stops early when `sink` returns false (a failed write).
+void write_client_lines(const LabResult& r, const std::function<bool(std::string_view)>& sink);
 /// Runs with more clients than this write their clients as JSON Lines.
 inline constexpr int kHugeRunClients = 20000;
 
