@@ -110,8 +110,11 @@ TEST_F(LadderSeedsLinux, TheStoryIsThereIgnoredAcksRetransmittedSynAcksAndTheFin
   EXPECT_GT(count(svg, "data-kind=\"synack_retransmitted\""), 1u);
   EXPECT_EQ(count(svg, "data-kind=\"expire\""), 1u);
   EXPECT_GE(count(svg, "<g class=\"pkt\" data-flags=\"R\" data-dir=\"s2c\""), 1u);
-  EXPECT_NE(svg.find("third ACK ignored [TcpExtListenOverflows]"), std::string::npos)
-      << "a marker names the counter it incremented";
+  EXPECT_EQ(count(svg, "data-kind=\"third_ack_ignored\" data-counter=\"TcpExtListenOverflows\""),
+            count(svg, "data-kind=\"third_ack_ignored\""))
+      << "every ignored-ACK marker names the counter it incremented";
+  EXPECT_NE(svg.find(">[TcpExtListenOverflows]<"), std::string::npos)
+      << "and shows it, on the line under the label (the label is wrapped)";
 }
 
 // Each arrow's line goes from the sender's line at its send row down to the
