@@ -70,14 +70,7 @@ echo "lab CLI: flags, files, errors and sweeps work"
 
 # Exit codes (apps/synq/main.cpp, docs/cli.md): 64 for bad usage (a bad flag
 # or knob value), with a message naming the problem; never an abort.
-expect_exit() {
-  local want=$1; shift
-  set +e
-  "$@" >"$out/stdout" 2>"$out/stderr"
-  local got=$?
-  set -e
-  [[ $got == "$want" ]] || fail "$* exited $got, want $want: $(cat "$out/stderr")"
-}
+source "$(dirname "$0")/lib/expect_exit.sh"
 expect_exit 64 "$BIN" lab no-such-scenario
 grep -q "no-such-scenario" "$out/stderr" || fail "unknown scenario not named in the error"
 expect_exit 64 "$BIN" lab --arrival bogus

@@ -8,15 +8,7 @@ out=$(mktemp -d)
 trap 'chmod -R u+w "$out"; rm -rf "$out"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 
-# run WANT CMD...: runs CMD, checks its exit code; stdout in $out/stdout, stderr in $out/stderr.
-run() {
-  local want=$1; shift
-  set +e
-  "$@" >"$out/stdout" 2>"$out/stderr"
-  local got=$?
-  set -e
-  [[ $got == "$want" ]] || fail "$* exited $got, want $want; stderr: $(cat "$out/stderr")"
-}
+source "$(dirname "$0")/lib/expect_exit.sh"
 # says TEXT: stderr contains TEXT (fixed string), and stdout has no error.
 says() {
   grep -qF -- "$1" "$out/stderr" || fail "stderr lacks '$1': $(cat "$out/stderr")"
@@ -29,7 +21,7 @@ ran_nothing() {
 # --- 1. Flags mean what they say --------------------------------------------
 
 # Flags alone: a custom scenario from a neutral base, nothing scripted.
-run 0 "$BIN" lab --model bsd44 --backlog 2 --accept never --clients 5 --duration 5
+expect_exit 0 "$BIN" lab --model bsd44 --backlog 2 --accept never --clients 5 --duration 5
 grep -qx '=== custom on bsd44: listen(fd, 2); 5 clients at once; accept() never called; 5 s' \
   "$out/stdout" || fail "custom header: $(grep '^===' "$out/stdout")"
 ! grep -q 'calls accept() once\|before a single accept' "$out/stdout" ||
@@ -37,34 +29,34 @@ grep -qx '=== custom on bsd44: listen(fd, 2); 5 clients at once; accept() never 
 ! grep -q 'ignored third ACKs' "$out/stdout" || fail "the seeds header leaked into a custom run"
 
 # No flags at all: the seeds story, linux then bsd44 (make run relies on it).
-run 0 "$BIN" lab --quiet
+expect_exit 0 "$BIN" lab --quiet
 [[ $(grep -c '^=== seeds on ' "$out/stdout") == 2 ]] || fail "synq lab is not seeds x2"
 grep -q '^=== seeds on linux: listen(fd, 2): ignored third ACKs' "$out/stdout" ||
   fail "untouched seeds lost its prose: $(grep '^===' "$out/stdout")"
 
 # A built-in with several runs keeps all of them under overrides; the header
 # is generated from what runs.
-run 0 "$BIN" lab seeds --backlog 4 --quiet
+expect_exit 0 "$BIN" lab seeds --backlog 4 --quiet
 grep -qx '=== seeds on linux: listen(fd, 4); 6 clients at scripted times; accept() from 70 s on, one accept() at 5 s; 140 s' \
   "$out/stdout" || fail "seeds --backlog 4 header: $(grep '^===' "$out/stdout")"
 grep -q '^=== seeds on bsd44: listen(fd, 4)' "$out/stdout" || fail "--backlog dropped the bsd44 run"
-run 0 "$BIN" lab seeds --seed 1 --quiet
+expect_exit 0 "$BIN" lab seeds --seed 1 --quiet
 [[ $(grep -c '^=== seeds on ' "$out/stdout") == 2 ]] || fail "--seed 1 dropped a run"
 
 # --model picks the matching run and says so in one line on stderr.
-run 0 "$BIN" lab seeds --model bsd44 --quiet
+expect_exit 0 "$BIN" lab seeds --model bsd44 --quiet
 [[ $(grep -c '^===' "$out/stdout") == 1 ]] || fail "--model bsd44 should keep one run"
 grep -q '^=== seeds on bsd44: ' "$out/stdout" || fail "--model bsd44 ran $(grep '^===' "$out/stdout")"
 [[ $(wc -l <"$out/stderr") == 1 ]] && says "--model bsd44 runs the bsd44 run only" ||
   fail "--model note: $(cat "$out/stderr")"
-run 0 "$BIN" lab seeds --model freebsd --quiet
+expect_exit 0 "$BIN" lab seeds --model freebsd --quiet
 grep -q '^=== seeds on freebsd: listen(fd, 2)' "$out/stdout" || fail "seeds --model freebsd"
 says "runs the linux run's workload on freebsd"
 
 # A flag that replaces a behaviour drops the built-in's scripted version.
-run 0 "$BIN" lab seeds --accept rate:10 --model linux
+expect_exit 0 "$BIN" lab seeds --accept rate:10 --model linux
 ! grep -q 'calls accept() once' "$out/stdout" || fail "--accept kept seeds' scripted accept()"
-run 0 "$BIN" lab seeds --clients 3 --model linux --json -
+expect_exit 0 "$BIN" lab seeds --clients 3 --model linux --json -
 python3 - "$out/stdout" <<'PY'
 import json, sys
 j = json.load(open(sys.argv[1]))
@@ -77,47 +69,47 @@ print("--clients drops the scripted start times:", starts)
 PY
 
 # --set takes one value: the positional after it is still the scenario.
-run 0 "$BIN" lab --set net.ipv4.tcp_syncookies=0 no-accept --quiet --duration 1
+expect_exit 0 "$BIN" lab --set net.ipv4.tcp_syncookies=0 no-accept --quiet --duration 1
 grep -q '^=== no-accept on linux: .*net.ipv4.tcp_syncookies=0' "$out/stdout" ||
   fail "--set swallowed the positional: $(grep '^===' "$out/stdout")"
 
 # Every subcommand honours its positional; the sweep's default stays workers.
-run 0 "$BIN" lab sweep no-accept --vary backlog=1,2 --duration 2 --json -
+expect_exit 0 "$BIN" lab sweep no-accept --vary backlog=1,2 --duration 2 --json -
 python3 -c "import json,sys; j=json.load(open(sys.argv[1])); assert j['scenario']=='no-accept', j['scenario']" "$out/stdout"
-run 0 "$BIN" lab sweep seeds --vary backlog=1,2 --duration 2 --json -
+expect_exit 0 "$BIN" lab sweep seeds --vary backlog=1,2 --duration 2 --json -
 python3 -c "import json,sys; j=json.load(open(sys.argv[1])); assert j['scenario']=='seeds', j['scenario']" "$out/stdout"
 says "a sweep runs one scenario: the linux run of seeds"
-run 0 "$BIN" lab sweep --vary backlog=1,2 --clients 50 --duration 1 --json -
+expect_exit 0 "$BIN" lab sweep --vary backlog=1,2 --clients 50 --duration 1 --json -
 python3 -c "import json,sys; j=json.load(open(sys.argv[1])); assert j['scenario']=='workers', j['scenario']" "$out/stdout"
 echo "flags mean what they say"
 
 # --- 2. Contradictions are usage errors (64) --------------------------------
-run 64 "$BIN" lab --workers 2 --accept never;            says "--workers and --accept both say"
-run 64 "$BIN" lab --service fixed:0.1;                   says "has no workers: --service needs --workers N"
-run 64 "$BIN" lab --workers 0 --service fixed:0.1;       says "--workers 0 has none"
-run 64 "$BIN" lab no-accept --service exp:0.01;          says "no-accept has no workers"
-run 0 "$BIN" lab workers --service fixed:0.001 --clients 20 --duration 1 --quiet  # workers has workers
-run 64 "$BIN" lab --connect-timeout -1;                  says "--connect-timeout: expected a finite number >= 0"
-run 64 "$BIN" lab --accept at:20 --duration 10;          says "after the run ends (10 s)"
-run 64 "$BIN" lab sweep --vary model=linux,solaris;      says "got 'solaris'"
-run 64 "$BIN" lab --set backlog=4 --backlog 8;           says "'backlog' is also given as --backlog"
-run 64 "$BIN" lab --set net.ipv4.tcp_syncookies=0 --set net.ipv4.tcp_syncookies=1; says "set twice"
-run 64 "$BIN" lab --json - --report -;                   says "both write to stdout"
-run 64 "$BIN" lab --json "$out/a" --pcap "$out/a";       says "--json and --pcap both write"
-run 64 "$BIN" lab --pcap -;                              says "pcap goes to a file"
-run 64 "$BIN" lab --list seeds;                          says "--list"
+expect_exit 64 "$BIN" lab --workers 2 --accept never;            says "--workers and --accept both say"
+expect_exit 64 "$BIN" lab --service fixed:0.1;                   says "has no workers: --service needs --workers N"
+expect_exit 64 "$BIN" lab --workers 0 --service fixed:0.1;       says "--workers 0 has none"
+expect_exit 64 "$BIN" lab no-accept --service exp:0.01;          says "no-accept has no workers"
+expect_exit 0 "$BIN" lab workers --service fixed:0.001 --clients 20 --duration 1 --quiet  # workers has workers
+expect_exit 64 "$BIN" lab --connect-timeout -1;                  says "--connect-timeout: expected a finite number >= 0"
+expect_exit 64 "$BIN" lab --accept at:20 --duration 10;          says "after the run ends (10 s)"
+expect_exit 64 "$BIN" lab sweep --vary model=linux,solaris;      says "got 'solaris'"
+expect_exit 64 "$BIN" lab --set backlog=4 --backlog 8;           says "'backlog' is also given as --backlog"
+expect_exit 64 "$BIN" lab --set net.ipv4.tcp_syncookies=0 --set net.ipv4.tcp_syncookies=1; says "set twice"
+expect_exit 64 "$BIN" lab --json - --report -;                   says "both write to stdout"
+expect_exit 64 "$BIN" lab --json "$out/a" --pcap "$out/a";       says "--json and --pcap both write"
+expect_exit 64 "$BIN" lab --pcap -;                              says "pcap goes to a file"
+expect_exit 64 "$BIN" lab --list seeds;                          says "--list"
 printf '0.1\n0.2\n' >"$out/trace.txt"
-run 64 "$BIN" lab --arrival "trace:$out/trace.txt" --clients 5; says "each line of FILE is a client"
-run 64 "$BIN" lab sweep --vary backlog=1,2 --vary2 backlog=4,8; says "--vary already varies backlog"
-run 64 "$BIN" lab sweep --vary backlog=1,2 --backlog 4;  says "backlog is both varied and fixed"
-run 64 "$BIN" lab sweep --target 0;                      says "expected a drop rate in (0, 1]"
-run 64 "$BIN" lab sweep --target nan;                    says "expected a drop rate in (0, 1]"
+expect_exit 64 "$BIN" lab --arrival "trace:$out/trace.txt" --clients 5; says "each line of FILE is a client"
+expect_exit 64 "$BIN" lab sweep --vary backlog=1,2 --vary2 backlog=4,8; says "--vary already varies backlog"
+expect_exit 64 "$BIN" lab sweep --vary backlog=1,2 --backlog 4;  says "backlog is both varied and fixed"
+expect_exit 64 "$BIN" lab sweep --target 0;                      says "expected a drop rate in (0, 1]"
+expect_exit 64 "$BIN" lab sweep --target nan;                    says "expected a drop rate in (0, 1]"
 echo "contradictions: 64, each explained"
 
 # --- 3. Bad values: 64, before anything runs, the valid range readable -------
 bad_value() {  # bad_value MESSAGE ARGS...
   local msg=$1; shift
-  run 64 "$BIN" lab "$@"
+  expect_exit 64 "$BIN" lab "$@"
   says "$msg"
   ran_nothing
   ! grep -qE '[0-9]{40}' "$out/stderr" || fail "a 40-digit number in: $(cat "$out/stderr")"
@@ -144,93 +136,93 @@ bad_value "--model: expected one of linux, bsd44" seeds --model solaris
 bad_value "net.ipv4.tcp_syncookies: 7 is out of range [0, 2]" --set net.ipv4.tcp_syncookies=7
 bad_value "unknown sysctl" --client-set net.ipv4.nosuch=1
 bad_value "'nosuch' is neither a built-in scenario (seeds, no-accept, steady, workers, synflood) nor a file" nosuch
-run 64 "$BIN" lab sweep --vary duration=1,inf; says "bad value 'inf' for duration"
+expect_exit 64 "$BIN" lab sweep --vary duration=1,inf; says "bad value 'inf' for duration"
 echo "bad values: 64 before any run, ranges in plain digits"
 
 # --- 4. Input files: 66 missing/directory, 65 bad or empty ------------------
 mkdir "$out/dir.toml"
-run 66 "$BIN" lab "$out/dir.toml";             says "$out/dir.toml: the scenario file is a directory"
-run 66 "$BIN" lab "$out/missing.toml";         says "$out/missing.toml: cannot open the scenario file: No such file or directory"
+expect_exit 66 "$BIN" lab "$out/dir.toml";             says "$out/dir.toml: the scenario file is a directory"
+expect_exit 66 "$BIN" lab "$out/missing.toml";         says "$out/missing.toml: cannot open the scenario file: No such file or directory"
 : >"$out/empty.toml"
-run 65 "$BIN" lab "$out/empty.toml";           says "$out/empty.toml:1:1: the scenario file sets nothing"
+expect_exit 65 "$BIN" lab "$out/empty.toml";           says "$out/empty.toml:1:1: the scenario file sets nothing"
 printf 'name = "big"\n[server]\nbacklog = 99999999999\n' >"$out/big.toml"
-run 65 "$BIN" lab "$out/big.toml"
+expect_exit 65 "$BIN" lab "$out/big.toml"
 says "$out/big.toml:3:11: 'backlog' must be an integer from -2147483648 to 2147483647, got 99999999999"
 printf 'duration = nan\n' >"$out/nan.toml"
-run 65 "$BIN" lab "$out/nan.toml";             says "$out/nan.toml:1:12: 'duration' must be a finite number"
-run 66 "$BIN" lab --arrival "trace:$out";      says "$out: the arrival trace is a directory"
-run 66 "$BIN" lab --arrival "trace:$out/none"; says "cannot open the arrival trace: No such file or directory"
+expect_exit 65 "$BIN" lab "$out/nan.toml";             says "$out/nan.toml:1:12: 'duration' must be a finite number"
+expect_exit 66 "$BIN" lab --arrival "trace:$out";      says "$out: the arrival trace is a directory"
+expect_exit 66 "$BIN" lab --arrival "trace:$out/none"; says "cannot open the arrival trace: No such file or directory"
 printf '0.1\nsoon\n' >"$out/badtrace.txt"
-run 65 "$BIN" lab --arrival "trace:$out/badtrace.txt"; says "$out/badtrace.txt:2:1: expected a time in seconds, got 'soon'"
+expect_exit 65 "$BIN" lab --arrival "trace:$out/badtrace.txt"; says "$out/badtrace.txt:2:1: expected a time in seconds, got 'soon'"
 : >"$out/emptytrace.txt"
-run 65 "$BIN" lab --arrival "trace:$out/emptytrace.txt"; says "the arrival trace is empty"
-run 0 "$BIN" lab --arrival "trace:$out/trace.txt" --accept at:0 --duration 2 --json -
+expect_exit 65 "$BIN" lab --arrival "trace:$out/emptytrace.txt"; says "the arrival trace is empty"
+expect_exit 0 "$BIN" lab --arrival "trace:$out/trace.txt" --accept at:0 --duration 2 --json -
 python3 -c "import json,sys; j=json.load(open(sys.argv[1])); assert len(j['clients'])==2" "$out/stdout"
-run 66 "$BIN" lab --assets "$out/nowhere" --report "$out/r.html"; ran_nothing
+expect_exit 66 "$BIN" lab --assets "$out/nowhere" --report "$out/r.html"; ran_nothing
 echo "input files: 66 unreadable, 65 bad, each with its path"
 
 # --- 5. Outputs: checked before the run, 73 with the errno's words ----------
-run 73 "$BIN" lab --json /sys/x.json;                   says "/sys/x.json: cannot create: Permission denied"; ran_nothing
-run 73 "$BIN" lab --json "$out/no/such/dir/x.json";     says "cannot create: No such file or directory"; ran_nothing
+expect_exit 73 "$BIN" lab --json /sys/x.json;                   says "/sys/x.json: cannot create: Permission denied"; ran_nothing
+expect_exit 73 "$BIN" lab --json "$out/no/such/dir/x.json";     says "cannot create: No such file or directory"; ran_nothing
 mkdir "$out/jsondir"
-run 73 "$BIN" lab --json "$out/jsondir";                says "$out/jsondir: cannot create: Is a directory"
+expect_exit 73 "$BIN" lab --json "$out/jsondir";                says "$out/jsondir: cannot create: Is a directory"
 ls -A "$out/jsondir" | grep -q . && fail "--json DIR wrote into DIR"
 ls "$out" | grep -q 'jsondir-' && fail "--json DIR wrote DIR-linux beside it"
 # One bad output refuses the run and leaves the good ones unwritten.
-run 73 "$BIN" lab --json "$out/good.json" --pcap /sys/x.pcap --quiet
+expect_exit 73 "$BIN" lab --json "$out/good.json" --pcap /sys/x.pcap --quiet
 [[ ! -e $out/good.json && ! -e $out/good-linux.json ]] || fail "a refused run left files behind"
 ran_nothing
 # Per-run outputs are checked too: seeds writes x-linux.json and x-bsd44.json.
 mkdir "$out/x-bsd44.json"
-run 73 "$BIN" lab seeds --json "$out/x.json";           says "$out/x-bsd44.json: cannot create: Is a directory"
+expect_exit 73 "$BIN" lab seeds --json "$out/x.json";           says "$out/x-bsd44.json: cannot create: Is a directory"
 [[ ! -e $out/x-linux.json ]] || fail "x-linux.json written before the check of x-bsd44.json"
 touch "$out/ro"; chmod 444 "$out/ro"; mkdir "$out/rodir"; chmod 555 "$out/rodir"
 if [[ $(id -u) != 0 ]]; then
-  run 73 "$BIN" lab --json "$out/ro";                   says "$out/ro: cannot create: Permission denied"
-  run 73 "$BIN" lab --out-dir "$out/rodir/sub";         says "cannot create: Permission denied"
+  expect_exit 73 "$BIN" lab --json "$out/ro";                   says "$out/ro: cannot create: Permission denied"
+  expect_exit 73 "$BIN" lab --out-dir "$out/rodir/sub";         says "cannot create: Permission denied"
 fi
 # A refused run leaves no --out-dir behind: neither the directory nor its parents.
-run 73 "$BIN" lab --out-dir "$out/new/dir" --json /sys/x.json
+expect_exit 73 "$BIN" lab --out-dir "$out/new/dir" --json /sys/x.json
 [[ ! -e $out/new ]] || fail "a refused run left $out/new behind"
-run 66 "$BIN" lab --out-dir "$out/new/dir" --assets "$out/nowhere"
+expect_exit 66 "$BIN" lab --out-dir "$out/new/dir" --assets "$out/nowhere"
 [[ ! -e $out/new ]] || fail "a run refused for missing assets left $out/new behind"
 touch "$out/afile"
-run 73 "$BIN" lab --out-dir "$out/afile";               says "$out/afile: cannot create: Not a directory"
-run 73 "$BIN" lab sweep --json /sys/sweep.json;         says "/sys/sweep.json: cannot create: Permission denied"
+expect_exit 73 "$BIN" lab --out-dir "$out/afile";               says "$out/afile: cannot create: Not a directory"
+expect_exit 73 "$BIN" lab sweep --json /sys/sweep.json;         says "/sys/sweep.json: cannot create: Permission denied"
 grep -q '^sweep of' "$out/stdout" && fail "the sweep ran before its output was checked"
 # --out-dir with an explicit --json: the explicit file wins, the rest go to the dir.
-run 0 "$BIN" lab no-accept --duration 1 --quiet --out-dir "$out/od" --json "$out/explicit.json"
+expect_exit 0 "$BIN" lab no-accept --duration 1 --quiet --out-dir "$out/od" --json "$out/explicit.json"
 [[ -s $out/explicit.json && -s $out/od/no-accept.pcap && -s $out/od/no-accept.html && ! -e $out/od/no-accept.json ]] ||
   fail "--out-dir with --json: $(ls "$out" "$out/od")"
 # A write that fails after the run: 74 with the errno's words.
 if [[ -w /dev/full ]]; then
-  run 74 "$BIN" lab --clients 1 --duration 1 --quiet --json /dev/full
+  expect_exit 74 "$BIN" lab --clients 1 --duration 1 --quiet --json /dev/full
   says "/dev/full: write error: No space left on device"
 fi
 echo "outputs: 73 before the run, with the errno text, nothing left behind; 74 on a failed write"
 
 # --- 6. --version, help with defaults, sysctl like sysctl(8) ----------------
-run 0 "$BIN" --version
+expect_exit 0 "$BIN" --version
 grep -qx 'synq 0.1.0' "$out/stdout" || fail "--version: $(cat "$out/stdout")"
-run 0 "$BIN" --help;               grep -q 'Exit codes: 0 ok, 1 a run or check failed, 64 usage' "$out/stdout" || fail "--help footer"
-run 0 "$BIN" lab sweep --help
+expect_exit 0 "$BIN" --help;               grep -q 'Exit codes: 0 ok, 1 a run or check failed, 64 usage' "$out/stdout" || fail "--help footer"
+expect_exit 0 "$BIN" lab sweep --help
 grep -q -- '--vary TEXT=backlog=1..64 ' "$out/stdout" || fail "sweep --help lacks --vary's default"
 grep -q -- '--target FLOAT=0.01 ' "$out/stdout" || fail "sweep --help lacks --target's default"
-run 0 "$BIN" lab --help
+expect_exit 0 "$BIN" lab --help
 grep -q -- '--backlog INT .*a custom run: 128' "$out/stdout" || fail "lab --help lacks --backlog's default"
-run 0 "$BIN" script --help
+expect_exit 0 "$BIN" script --help
 grep -q -- '--jobs INT:.*=8$' "$out/stdout" || fail "script --help lacks --jobs's default: $(grep jobs "$out/stdout")"
 
-run 0 "$BIN" sysctl net.ipv4.tcp_syncookies net/core/somaxconn
+expect_exit 0 "$BIN" sysctl net.ipv4.tcp_syncookies net/core/somaxconn
 [[ $(cat "$out/stdout") == $'net.ipv4.tcp_syncookies = 1\nnet/core/somaxconn = 4096' ]] ||
   fail "sysctl NAME...: $(cat "$out/stdout")"
-run 0 "$BIN" sysctl -n net.core.somaxconn
+expect_exit 0 "$BIN" sysctl -n net.core.somaxconn
 [[ $(cat "$out/stdout") == 4096 ]] || fail "sysctl -n: $(cat "$out/stdout")"
-run 64 "$BIN" sysctl net.core.somaxconn net.ipv4.nosuch
+expect_exit 64 "$BIN" sysctl net.core.somaxconn net.ipv4.nosuch
 says "unknown name 'net.ipv4.nosuch'"
 grep -qx 'net.core.somaxconn = 4096' "$out/stdout" || fail "known names are printed before the error"
-run 64 "$BIN" sysctl net.core.somaxconn=5; says "synq lab --set net.core.somaxconn=5"
-run 0 "$BIN" sysctl -a
+expect_exit 64 "$BIN" sysctl net.core.somaxconn=5; says "synq lab --set net.core.somaxconn=5"
+expect_exit 0 "$BIN" sysctl -a
 cp "$out/stdout" "$out/all.conf"
 # Parse it back as sysctl -p does: every line `name = value`; each name
 # round-trips through `synq sysctl NAME` to the same line.
@@ -257,22 +249,22 @@ echo "--version, help defaults, sysctl NAME/-a/-n"
 
 # --- 7. synq script: 66 unreadable, 65 bad/empty, 1 FAIL --------------------
 mkdir "$out/scripts"
-run 66 "$BIN" script "$out/scripts";            says "$out/scripts: the script is a directory"
+expect_exit 66 "$BIN" script "$out/scripts";            says "$out/scripts: the script is a directory"
 ! grep -q PASS "$out/stdout" || fail "a directory PASSed"
-run 66 "$BIN" script "$out/none.pkt";           says "cannot open the script: No such file or directory"
+expect_exit 66 "$BIN" script "$out/none.pkt";           says "cannot open the script: No such file or directory"
 : >"$out/empty.pkt"
-run 65 "$BIN" script "$out/empty.pkt";          says "$out/empty.pkt: the script is empty"
+expect_exit 65 "$BIN" script "$out/empty.pkt";          says "$out/empty.pkt: the script is empty"
 ! grep -q PASS "$out/stdout" || fail "an empty script PASSed"
 printf '// only a comment\n--tolerance_usecs=1000\n' >"$out/comment.pkt"
-run 65 "$BIN" script "$out/comment.pkt";        says "the script has no events"
+expect_exit 65 "$BIN" script "$out/comment.pkt";        says "the script has no events"
 printf '0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 frobnicate\n' >"$out/bad.pkt"
-run 65 "$BIN" script "$out/bad.pkt";            says "$out/bad.pkt:2:"
+expect_exit 65 "$BIN" script "$out/bad.pkt";            says "$out/bad.pkt:2:"
 good=${SYNQ_SOURCE:-.}/tests/scripts/linux/accept-full-syn.pkt
-run 66 "$BIN" script "$good" "$out/none.pkt";   ! grep -q PASS "$out/stdout" || fail "ran scripts before checking all files"
-run 0 "$BIN" script "$good";                    grep -q "^PASS " "$out/stdout" || fail "good script: $(cat "$out/stdout")"
+expect_exit 66 "$BIN" script "$good" "$out/none.pkt";   ! grep -q PASS "$out/stdout" || fail "ran scripts before checking all files"
+expect_exit 0 "$BIN" script "$good";                    grep -q "^PASS " "$out/stdout" || fail "good script: $(cat "$out/stdout")"
 sed 's/ack 1 <mss 1460>$/ack 2 <mss 1460>/' "$good" >"$out/wrong.pkt"
-run 1 "$BIN" script "$out/wrong.pkt";           grep -q "^FAIL " "$out/stdout" || fail "wrong script did not FAIL"
-run 64 "$BIN" script --model solaris "$good";   says "solaris"
-run 64 "$BIN" script --target linux --model bsd44 "$good"; says "cannot play the 'bsd44' model"
-run 0 "$BIN" script -o tolerance_usecs=20000 "$good"  # -o takes one value, not the file too
+expect_exit 1 "$BIN" script "$out/wrong.pkt";           grep -q "^FAIL " "$out/stdout" || fail "wrong script did not FAIL"
+expect_exit 64 "$BIN" script --model solaris "$good";   says "solaris"
+expect_exit 64 "$BIN" script --target linux --model bsd44 "$good"; says "cannot play the 'bsd44' model"
+expect_exit 0 "$BIN" script -o tolerance_usecs=20000 "$good"  # -o takes one value, not the file too
 echo "synq script: 66, 65, 1 and 0 as documented"
