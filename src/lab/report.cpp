@@ -306,13 +306,12 @@ std::optional<TheoryCheck> theory_check(const LabResult& r) {
   if (s.workers <= 0 || s.arrival.kind != Arrival::Kind::poisson || s.arrival.param <= 0 ||
       s.service.kind != ServiceTime::Kind::exponential || s.service.a <= 0 || !r.error.empty())
     return std::nullopt;
-  const auto lim = queue_limit(s.model, r.backlog_clamped);
-  if (!lim) return std::nullopt;
   TheoryCheck t;
+  t.K = mmck_capacity(s.model, s.workers, static_cast<int>(r.backlog_clamped));
+  if (t.K < 0) return std::nullopt;
   t.lambda = s.arrival.param;
   t.mu = 1 / s.service.a;
   t.c = s.workers;
-  t.K = t.c + static_cast<int>(lim->value);
   t.predicted = mmck_blocking(t.lambda, t.mu, t.c, t.K);
   for (const auto& c : r.clients) {
     if (c.start_s > s.duration_s) continue;  // never started

@@ -1,7 +1,5 @@
 #include "lab/theory.hpp"
 
-#include <cstring>
-
 namespace synq::lab {
 
 double mmck_blocking(double lambda, double mu, int c, int K) {
@@ -16,11 +14,18 @@ double mmck_blocking(double lambda, double mu, int c, int K) {
   return term / sum;
 }
 
-int mmck_capacity(const char* model, int workers, int backlog) {
-  // Linux's sk_acceptq_is_full() is `ack_backlog > max_ack_backlog`: a SYN is
-  // dropped only once B + 1 children wait, so the queue holds B + 1.
-  if (std::strcmp(model, "linux") == 0) return workers + backlog + 1;
-  return workers + backlog;
+std::optional<QueueLimit> queue_limit(std::string_view model, uint32_t b) {
+  // docs/models.md, "full check" rows.
+  if (model == "linux") return QueueLimit{b + 1, false, "B+1"};                 // acc > B is full
+  if (model == "bsd44") return QueueLimit{3 * b / 2 + 1, true, "⌊3B/2⌋+1"};     // qlen + acc > 3B/2
+  if (model == "freebsd") return QueueLimit{3 * b / 2 + 1, false, "⌊3B/2⌋+1"};  // sol_qlen > 3B/2
+  if (model == "xnu") return QueueLimit{b, true, "B"};  // qlen + acc >= B at a SYN
+  return std::nullopt;
+}
+
+int mmck_capacity(std::string_view model, int workers, int backlog) {
+  const auto lim = queue_limit(model, static_cast<uint32_t>(backlog));
+  return lim ? workers + static_cast<int>(lim->value) : -1;
 }
 
 }  // namespace synq::lab

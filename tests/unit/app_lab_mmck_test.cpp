@@ -22,7 +22,11 @@ TEST(MmckTheory, ErlangFormulaKnownValues) {
   EXPECT_NEAR(mmck_blocking(1, 1, 2, 2), 0.2, 1e-12);
   // M/M/1/K with ρ = 1: every state equally likely, 1 / (K + 1).
   EXPECT_NEAR(mmck_blocking(3, 3, 1, 4), 0.2, 1e-12);
-  EXPECT_EQ(mmck_capacity("linux", 2, 2), 5);
+  EXPECT_EQ(mmck_capacity("linux", 2, 2), 5);     // B + 1 children wait
+  EXPECT_EQ(mmck_capacity("bsd44", 2, 2), 6);     // ⌊3B/2⌋ + 1 = 4
+  EXPECT_EQ(mmck_capacity("freebsd", 4, 8), 17);  // ⌊3B/2⌋ + 1 = 13
+  EXPECT_EQ(mmck_capacity("xnu", 1, 5), 6);       // B
+  EXPECT_EQ(mmck_capacity("solaris", 1, 5), -1);
 }
 
 struct Case {

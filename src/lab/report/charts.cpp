@@ -56,15 +56,6 @@ const char* const kTimeLabelExpr =
     "datum.value >= 1 ? format(datum.value, '~g') + ' s' : datum.value >= 0.001 ? "
     "format(datum.value * 1000, '~g') + ' ms' : format(datum.value * 1000000, '~g') + ' µs'";
 
-std::optional<QueueLimit> queue_limit(std::string_view model, uint32_t b) {
-  // docs/models.md, "full check" rows.
-  if (model == "linux") return QueueLimit{b + 1, false, "B+1"};                 // acc > B is full
-  if (model == "bsd44") return QueueLimit{3 * b / 2 + 1, true, "⌊3B/2⌋+1"};     // qlen + acc > 3B/2
-  if (model == "freebsd") return QueueLimit{3 * b / 2 + 1, false, "⌊3B/2⌋+1"};  // sol_qlen > 3B/2
-  if (model == "xnu") return QueueLimit{b, true, "B"};  // qlen + acc >= B at a SYN
-  return std::nullopt;
-}
-
 std::vector<double> decade_ticks(double lo, double hi) {
   std::vector<double> out;
   if (!(lo > 0) || !(hi >= lo)) return out;

@@ -11,18 +11,9 @@
 #include <nlohmann/json.hpp>
 
 #include "lab/lab_run.hpp"
+#include "lab/theory.hpp"
 
 namespace synq::lab {
-
-/// What a listener model holds for listen(fd, B), B after its clamp
-/// (docs/models.md): linux's accept queue B+1; freebsd's completed queue
-/// ⌊3B/2⌋+1; bsd44's half-open + queued ⌊3B/2⌋+1; xnu's half-open + queued B.
-struct QueueLimit {
-  uint32_t value = 0;
-  bool counts_half_open = false;  // the limit is on SYN queue + accept queue together
-  std::string formula;            // "B+1", "⌊3B/2⌋+1", "B"
-};
-std::optional<QueueLimit> queue_limit(std::string_view model, uint32_t backlog_clamped);
 
 /// Axis maxima shared by the runs of one page.
 struct ChartScales {
