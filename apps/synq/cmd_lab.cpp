@@ -18,7 +18,6 @@
 #include "commands.hpp"
 #include "exit_codes.hpp"
 #include "lab/builtin.hpp"
-#include "lab/counter_label.hpp"
 #include "lab/format_time.hpp"
 #include "lab/lab_run.hpp"
 #include "lab/report.hpp"
@@ -43,10 +42,7 @@ void print_timeline(const lab::LabResult& r) {
     const char* tag = "  --";
     if (e.kind == lab::TimelineEntry::Kind::packet) tag = e.lost ? "LOST" : "    ";
     if (e.kind == lab::TimelineEntry::Kind::decision) tag = "  =>";
-    // A decision names its counter as the summary and the JSON do.
-    const std::string text =
-        e.kind == lab::TimelineEntry::Kind::decision ? lab::relabel_counter_tag(e.text) : e.text;
-    std::printf("%s %s %s\n", t.c_str(), tag, text.c_str());
+    std::printf("%s %s %s\n", t.c_str(), tag, e.text.c_str());
   }
 }
 

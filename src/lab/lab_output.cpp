@@ -12,24 +12,18 @@
 
 #include <nlohmann/json.hpp>
 
-#include "lab/counter_label.hpp"
 #include "lab/format_time.hpp"
 #include "lab/lab_run.hpp"
+#include "wire/wire.hpp"
 
 namespace synq::lab {
 
 namespace {
 
-// tcpdump's flag letters in its order (print-tcp.c's tcp_flag_values:
-// F S R P . U E W), so the JSON's "flags" reads like the line's "Flags [...]".
+// The JSON's "flags" reads like the line's "Flags [...]"; empty for none
+// (a timer's decision has no segment).
 std::string flags_text(uint8_t f) {
-  static constexpr std::pair<uint8_t, char> kLetters[] = {{0x01, 'F'}, {0x02, 'S'}, {0x04, 'R'},
-                                                          {0x08, 'P'}, {0x10, '.'}, {0x20, 'U'},
-                                                          {0x40, 'E'}, {0x80, 'W'}};
-  std::string s;
-  for (auto [bit, letter] : kLetters)
-    if (f & bit) s += letter;
-  return s;
+  return f ? wire::tcp_flags_text(f) : std::string();
 }
 
 using nlohmann::ordered_json;
@@ -222,8 +216,7 @@ std::string to_json(const LabResult& r, const std::string& clients_file, int ind
   ordered_json drops = ordered_json::object();
   drops["bin_s"] = json_seconds(r.drops.bin_s);
   ordered_json by_reason = ordered_json::object();
-  for (const auto& [reason, bins] : r.drops.by_reason)
-    by_reason[relabel_counter_tag(reason)] = bins;
+  for (const auto& [reason, bins] : r.drops.by_reason) by_reason[reason] = bins;
   drops["by_reason"] = std::move(by_reason);
   j["drops"] = std::move(drops);
 
@@ -237,9 +230,7 @@ std::string to_json(const LabResult& r, const std::string& clients_file, int ind
   static constexpr const char* kKinds[] = {"packet", "client", "server", "snapshot", "decision"};
   for (const auto& e : r.timeline) {
     ordered_json o = {
-        {"t", json_seconds(e.t)},
-        {"kind", kKinds[static_cast<size_t>(e.kind)]},
-        {"text", e.kind == TimelineEntry::Kind::decision ? relabel_counter_tag(e.text) : e.text}};
+        {"t", json_seconds(e.t)}, {"kind", kKinds[static_cast<size_t>(e.kind)]}, {"text", e.text}};
     if (e.kind == TimelineEntry::Kind::packet) {
       o["direction"] = e.direction;
       o["sport"] = e.sport;
@@ -257,7 +248,7 @@ std::string to_json(const LabResult& r, const std::string& clients_file, int ind
   ordered_json decisions = ordered_json::array();
   for (const auto& d : r.decisions) {
     ordered_json o = {{"t", json_seconds(d.t)}, {"peer", d.peer}, {"decision", d.decision}};
-    o["counter"] = d.counter.empty() ? ordered_json() : ordered_json(counter_label(d.counter));
+    o["counter"] = d.counter.empty() ? ordered_json() : ordered_json(d.counter);
     o["reason"] = d.reason;
     o["tcp_flags"] = flags_text(d.tcp_flags);
     o["client"] = d.client;

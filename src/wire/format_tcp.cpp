@@ -33,7 +33,7 @@ void append_address(fmt::memory_buffer& buf, const IpAddr& a) {
   buf.append(std::string_view(text.data()));
 }
 
-/// tcpdump's flag letters, in its table order (bittok2str_nosep).
+// tcpdump's flag letters, in its table order (bittok2str_nosep).
 void append_flags(fmt::memory_buffer& buf, uint8_t flags) {
   static constexpr std::array<std::pair<uint8_t, char>, 8> kLetters{{
       {tcp_flags::FIN, 'F'},
@@ -207,6 +207,12 @@ std::string format_tcp(const IpPacket& ip, const TcpSegment& seg) {
   if (!opts.empty()) append_options(buf, opts);
 
   fmt::format_to(out, ", length {}", length);
+  return fmt::to_string(buf);
+}
+
+std::string tcp_flags_text(uint8_t flags) {
+  fmt::memory_buffer buf;
+  append_flags(buf, flags);
   return fmt::to_string(buf);
 }
 

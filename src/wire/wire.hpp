@@ -103,5 +103,8 @@ size_t build_udp(std::span<uint8_t> out, const IpAddr& src, const IpAddr& dst, u
 /// Flags [S], seq 1000, win 65535, options [mss 1460,sackOK,TS val 1 ecr
 /// 0,nop,wscale 7], length 0" ("IP6 " for IPv6).
 std::string format_tcp(const IpPacket& ip, const TcpSegment& seg);
+/// tcpdump's flag letters in its order (print-tcp.c tcp_flag_values:
+/// F S R P . U E W): "S.", "FP.", "R"; "none" for no flag, as tcpdump says.
+std::string tcp_flags_text(uint8_t flags);
 
 }  // namespace synq::wire

@@ -53,6 +53,18 @@ TcpOptions syn_options(uint32_t tsval, uint32_t tsecr) {
   return o;
 }
 
+// One spelling of the flags for the line, the JSON and the report's ladder:
+// tcpdump's table order F S R P . U E W (so ECE after the ACK dot).
+TEST(WireFormat, FlagLettersInTcpdumpOrder) {
+  using namespace tcp_flags;
+  EXPECT_EQ(tcp_flags_text(SYN | ACK), "S.");
+  EXPECT_EQ(tcp_flags_text(SYN | ACK | ECE), "S.E");
+  EXPECT_EQ(tcp_flags_text(SYN | FIN), "FS");
+  EXPECT_EQ(tcp_flags_text(FIN | PSH | ACK), "FP.");
+  EXPECT_EQ(tcp_flags_text(SYN | ECE | CWR), "SEW");
+  EXPECT_EQ(tcp_flags_text(0), "none");
+}
+
 TEST(WireFormat, Syn) {
   auto h = header(40000, 80, tcp_flags::SYN, 1000, 0, 65535);
   h.options = syn_options(1, 0);

@@ -32,18 +32,4 @@ inline std::string escape(std::string_view s) {
   return out;
 }
 
-/// tcpdump's flag letters, in its order: S F R P U E W, then '.' for ACK.
-inline std::string tcp_flag_letters(uint8_t f) {
-  std::string s;
-  if (f & 0x02) s += 'S';
-  if (f & 0x01) s += 'F';
-  if (f & 0x04) s += 'R';
-  if (f & 0x08) s += 'P';
-  if (f & 0x20) s += 'U';
-  if (f & 0x40) s += 'E';
-  if (f & 0x80) s += 'W';
-  if (f & 0x10) s += '.';
-  return s;
-}
-
 }  // namespace synq::lab::html

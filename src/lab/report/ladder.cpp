@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "lab/report/html.hpp"
+#include "wire/wire.hpp"
 
 namespace synq::lab {
 
@@ -148,7 +149,7 @@ std::string packet_label(const TimelineEntry& e, const Isns& isn) {
   const uint32_t own = have_own ? (c2s ? isn.client : isn.server) : 0;
   const uint32_t peer = have_peer ? (c2s ? isn.server : isn.client) : 0;
   const uint32_t seq = e.seq - own;  // modulo 2^32, like tcpdump's relative numbers
-  std::string s = "[" + html::tcp_flag_letters(e.flags) + "]";
+  std::string s = "[" + wire::tcp_flags_text(e.flags) + "]";
   std::string sep = " ";
   if (e.len > 0) {
     s += fmt::format(" seq {}:{}", seq, seq + e.len);
@@ -326,7 +327,7 @@ std::string ladder_svg(const LabResult& r, int client) {
         out += fmt::format(
             "<g class=\"pkt\" data-flags=\"{}\" data-dir=\"{}\" data-lost=\"{}\" "
             "data-t=\"{:.6f}\"><title>{:.6f}{} {}{}</title>\n",
-            html::escape(html::tcp_flag_letters(p.flags)), c2s ? "c2s" : "s2c", p.lost ? 1 : 0, p.t,
+            html::escape(wire::tcp_flags_text(p.flags)), c2s ? "c2s" : "s2c", p.lost ? 1 : 0, p.t,
             p.t, arrived ? fmt::format(" → {:.6f}", p.t_delivered) : std::string(),
             html::escape(p.text), p.lost ? " (lost by the link)" : "");
         out += fmt::format(
