@@ -44,8 +44,9 @@ LabResult run(const Scenario& s, const RunOptions& opts) {
   LabWorld world(s, opts);
   if (!build_network(world, &res.error)) return res;
 
-  // The order below is the original event order of the run: callbacks put
-  // on the event queue at the same time run in the order they were added.
+  // Keep the order of the steps below: callbacks due at the same virtual
+  // time run in the order they were scheduled, and arrivals draw from the
+  // network's RNG before the run starts, so reordering them changes results.
   ClientDirectory directory;
   directory.reserve_addresses(world.client_addresses);
   TimelineRecorder timeline(world, directory);
