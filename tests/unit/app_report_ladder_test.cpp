@@ -203,7 +203,7 @@ TEST(Ladder, LostPacketsEndMidwayInAnXAndHaveNoDeliveryTime) {
 }
 
 TEST(PacketLabel, RelativeSequenceNumbersLikeTcpdump) {
-  const Isns isn{true, true, 1000, 5000};
+  const Isns isn{.have_client = true, .have_server = true, .client = 1000, .server = 5000};
   TimelineEntry syn;
   syn.direction = "client>server";
   syn.flags = kSyn;

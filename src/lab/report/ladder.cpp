@@ -199,10 +199,15 @@ std::string ladder_svg(const LabResult& r, int client) {
     switch (e.kind) {
       case TimelineEntry::Kind::packet: {
         const bool c2s = e.direction == "client>server";
-        if ((e.flags & kSyn) && c2s && !isn.have_client)
-          isn = {true, isn.have_server, e.seq, isn.server};
-        if ((e.flags & kSyn) && !c2s && !isn.have_server)
-          isn = {isn.have_client, true, isn.client, e.seq};
+        // The first SYN each way carries that side's ISN.
+        if ((e.flags & kSyn) && c2s && !isn.have_client) {
+          isn.have_client = true;
+          isn.client = e.seq;
+        }
+        if ((e.flags & kSyn) && !c2s && !isn.have_server) {
+          isn.have_server = true;
+          isn.server = e.seq;
+        }
         evs.push_back({Ev::send, e.t, i, nullptr, {}, 0, 0});
         if (!e.lost && e.t_delivered >= 0) in_flight.push({e.t_delivered, i});
         break;
