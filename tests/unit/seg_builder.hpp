@@ -152,8 +152,7 @@ inline std::string options_text(const wire::TcpOptions& o) {
 inline std::string segment_text(const wire::TcpHeader& h, size_t len) {
   std::ostringstream s;
   s << h.sport << ">" << h.dport << " [" << wire::tcp_flags_text(h.flags) << "] seq " << h.seq
-    << " ack " << h.ack << " win " << h.window << " len " << len << " "
-    << options_text(h.options);
+    << " ack " << h.ack << " win " << h.window << " len " << len << " " << options_text(h.options);
   return s.str();
 }
 

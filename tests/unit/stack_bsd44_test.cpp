@@ -59,9 +59,9 @@ TEST_F(Bsd44, L41_FullListenerDropsEverySegmentEvenABareAck) {
   ASSERT_EQ(syn(40003).size(), 1u);
   ASSERT_EQ(syn(40004).size(), 1u);
   ASSERT_EQ(half_open(), 2u);
-  EXPECT_TRUE(syn(40005).empty());              // no SYN-ACK
-  EXPECT_TRUE(ack(40006, 5000, 6000).empty());  // a stray ACK: no RST either
-  peer.send(now, Seg().from(40007).to(80).rst().seq(5000));   // a RST: nothing
+  EXPECT_TRUE(syn(40005).empty());                           // no SYN-ACK
+  EXPECT_TRUE(ack(40006, 5000, 6000).empty());               // a stray ACK: no RST either
+  peer.send(now, Seg().from(40007).to(80).rst().seq(5000));  // a RST: nothing
   peer.send(now, Seg().from(40008).to(80).syn().seq(5000).ack(6000));
   EXPECT_TRUE(drain(server).empty());
   EXPECT_EQ(count(Counter::TcpExt_ListenOverflows), 4u);

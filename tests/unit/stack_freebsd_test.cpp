@@ -166,7 +166,8 @@ TEST_F(FreeBsd, DuplicateSynResendsSynAckAndRestartsTheSchedule) {
 TEST_F(FreeBsd, RstAndSynAckToAnEntry) {
   listen("freebsd", 8);
   auto a = syn(40001);
-  peer.send(now, Seg().from(40001).to(80).rst().seq(1005));  // in window, not at IRS+1: challenge ACK
+  peer.send(now,
+            Seg().from(40001).to(80).rst().seq(1005));  // in window, not at IRS+1: challenge ACK
   auto out = drain(server);
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].tcp.flags, f::ACK);
@@ -226,7 +227,7 @@ TEST_F(FreeBsd, CookieAckIsRefusedWithoutARecentOverflow) {
   listen("freebsd", 8);
   auto a = syn(40001);
   syn(40002);  // 40001's entry dropped at 0 s
-  now = 16s;  // the bucket's overflow is more than 15 s old (the pause ended at 15 s)
+  now = 16s;   // the bucket's overflow is more than 15 s old (the pause ended at 15 s)
   auto out = ack(40001, 1001, a.at(0).tcp.seq + 1);
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].tcp.flags, f::RST);

@@ -255,7 +255,9 @@ class ListenerRun {
   void send(const Flow& fl, uint8_t flags, uint32_t seq, uint32_t ack,
             std::span<const uint8_t> payload = {}, bool syn_options = false) {
     const wire::TcpOptions o = options_for(fl, syn_options);
-    peers_[fl.peer].send(now_, Seg().from(fl.sport).to(kPort).seq(seq).ack(ack).flags(flags).options(o).payload(payload));
+    peers_[fl.peer].send(
+        now_,
+        Seg().from(fl.sport).to(kPort).seq(seq).ack(ack).flags(flags).options(o).payload(payload));
   }
 
   Flow* find_flow(size_t peer, uint16_t sport) {
@@ -342,7 +344,12 @@ class ListenerRun {
     const uint8_t flags = rng_.pick(kFlags);
     const size_t peer = rng_.below(static_cast<uint32_t>(peers_.size()));
     const uint16_t sport = static_cast<uint16_t>(kPeerPort + 1000 + rng_.below(4));
-    peers_[peer].send(now_, Seg().from(sport).to(rng_.chance(80) ? kPort : 81).seq(static_cast<uint32_t>(rng_.next())).ack(static_cast<uint32_t>(rng_.next())).flags(flags));
+    peers_[peer].send(now_, Seg()
+                                .from(sport)
+                                .to(rng_.chance(80) ? kPort : 81)
+                                .seq(static_cast<uint32_t>(rng_.next()))
+                                .ack(static_cast<uint32_t>(rng_.next()))
+                                .flags(flags));
     return "stray segment flags " + std::to_string(flags);
   }
 
@@ -543,7 +550,8 @@ TEST(Invariants, CheckerFlagsARequestWhoseTimerWasSkipped) {
   int lfd = *server.socket(SockType::stream);
   ASSERT_EQ(server.bind(lfd, ep("10.0.0.1", 80)), Errno::ok);
   ASSERT_EQ(server.listen(lfd, 4), Errno::ok);
-  peer.send(0s, Seg().from(40000).to(80).syn().seq(5000).mss(1460));  // request; SYN-ACK timer at 1 s
+  peer.send(0s,
+            Seg().from(40000).to(80).syn().seq(5000).mss(1460));  // request; SYN-ACK timer at 1 s
   ASSERT_EQ(drain(server).size(), 1u);
   EXPECT_TRUE(server.impl().invariant_violations(true).empty());
   peer.send(5s, Seg().from(40001).to(81).seq(1).ack(1));  // time moves to 5 s without advance()
@@ -606,9 +614,9 @@ TEST(Invariants, TimeWaitBehindADescriptorAndANewSynKeepOneEntryPerTuple) {
   const uint32_t s0 = synack[0].tcp.seq;
   peer.send(0s, Seg().from(40000).to(80).seq(1001).ack(s0 + 1));
   const int fd = *server.accept(lfd);
-  ASSERT_EQ(server.shutdown(fd, ShutdownHow::wr), Errno::ok);  // FIN, seq s0+1
-  peer.send(1ms, Seg().from(40000).to(80).seq(1001).ack(s0 + 2));              // FIN-WAIT-2
-  peer.send(2ms, Seg().from(40000).to(80).fin().seq(1001).ack(s0 + 2));     // TIME-WAIT, fd still open
+  ASSERT_EQ(server.shutdown(fd, ShutdownHow::wr), Errno::ok);            // FIN, seq s0+1
+  peer.send(1ms, Seg().from(40000).to(80).seq(1001).ack(s0 + 2));        // FIN-WAIT-2
+  peer.send(2ms, Seg().from(40000).to(80).fin().seq(1001).ack(s0 + 2));  // TIME-WAIT, fd still open
   drain(server);
   ASSERT_EQ(*server.state(fd), TcpState::time_wait);
   peer.send(3ms, Seg().from(40000).to(80).syn().seq(500000).mss(1460));  // above rcv_nxt

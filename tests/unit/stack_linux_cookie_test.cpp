@@ -162,7 +162,13 @@ TEST_F(CookieTimestamps, L16_CookieChildsWindowIsRoundedToTheTablesMss) {
   EXPECT_TRUE(ack(41000, 5000, sa[0], opts(0, -1, false, 888, tsval)).empty());
   ASSERT_TRUE(server.accept(lfd).ok());
   const std::vector<uint8_t> data(100, 'x');
-  peer.send(now, Seg().from(41000).to(80).seq(5001 + 1000).ack(sa[0].tcp.seq + 1).options(opts(0, -1, false, 889, tsval)).payload(data));  // out of order: an immediate ACK
+  peer.send(now, Seg()
+                     .from(41000)
+                     .to(80)
+                     .seq(5001 + 1000)
+                     .ack(sa[0].tcp.seq + 1)
+                     .options(opts(0, -1, false, 889, tsval))
+                     .payload(data));  // out of order: an immediate ACK
   auto out = drain(server);
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].tcp.ack, 5001u);

@@ -26,8 +26,8 @@ TEST_F(Listener, DecisionTraceHasOneEventPerListenerDecision) {
   std::vector<ListenEvent> events;
   server.set_listen_trace([&](const ListenEvent& e) { events.push_back(e); });
   listen(0);
-  handshake(40001);                               // request, then complete
-  EXPECT_TRUE(syn(40002).empty());                // accept queue full (B+1 = 1): drop
+  handshake(40001);                 // request, then complete
+  EXPECT_TRUE(syn(40002).empty());  // accept queue full (B+1 = 1): drop
   peer.send(now, Seg().from(40003).to(80).seq(5000).ack(6000));  // stray ACK: rst
   drain(server);
   ASSERT_EQ(events.size(), 4u);

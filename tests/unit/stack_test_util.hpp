@@ -95,7 +95,8 @@ struct FakePeer {
   IpAddr server;
 
   std::vector<uint8_t> tcp_packet(const Seg& s) const {
-    EXPECT_TRUE(s.has(Seg::kSport) && s.has(Seg::kDport)) << "a fake peer's segment names its ports";
+    EXPECT_TRUE(s.has(Seg::kSport) && s.has(Seg::kDport))
+        << "a fake peer's segment names its ports";
     wire::TcpHeader h = s.h;
     if (!s.has(Seg::kWindow)) h.window = 64240;
     std::vector<uint8_t> buf(2000 + s.data.size());

@@ -182,7 +182,8 @@ TEST_F(Input, ClosedPortRstRules) {
   peer.send(0s, Seg().from(40000).to(81).syn().fin().seq(100).payload(bytes(data)));
   auto out = drain(st);
   ASSERT_EQ(out.size(), 1u);
-  EXPECT_TRUE(same_segment(out[0], Seg().from(81).to(40000).rst().seq(0).ack(100 + 3 + 1 + 1).len(0)));
+  EXPECT_TRUE(
+      same_segment(out[0], Seg().from(81).to(40000).rst().seq(0).ack(100 + 3 + 1 + 1).len(0)));
   // ACK set: RST seq = SEG.ACK.
   peer.send(0s, Seg().from(40000).to(81).psh().seq(100).ack(5555).payload(bytes(data)));
   out = drain(st);

@@ -20,8 +20,8 @@
 #include <string>
 #include <vector>
 
-#include "tcp/connection.hpp"
 #include "seg_builder.hpp"
+#include "tcp/connection.hpp"
 #include "tcp/seq.hpp"
 
 namespace synq::tcp::testing {
