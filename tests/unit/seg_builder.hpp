@@ -100,6 +100,13 @@ struct Seg {
     stated |= kOptions;
     return *this;
   }
+  /// One more SACK block, in the order the test lists them.
+  Seg& sack(uint32_t left, uint32_t right) {
+    if (h.options.sack_count < h.options.sack.size())
+      h.options.sack[h.options.sack_count++] = wire::SackBlock{left, right};
+    stated |= kOptions;
+    return *this;
+  }
   /// All options at once; `options({})` states "no options".
   Seg& options(const wire::TcpOptions& o) { return set(kOptions, h.options, o); }
 

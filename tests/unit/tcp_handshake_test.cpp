@@ -394,8 +394,7 @@ TEST_F(TcpTest, UserMss_LowersAnnouncedAndSendMss) {
   o.user_mss = 1000;
   make(o);
   conn->connect(now, kIss, 0);
-  Sent syn = expect(SYN, kIss);
-  EXPECT_EQ(syn.h.options.mss, 1000);
+  expect(Seg().syn().seq(kIss).mss(1000).sack_ok().ts(0, 0).ws(7).len(0));
   inject(Seg().syn().seq(kIrs).ack(kIss + 1).mss(1460).ts(1, 0));
   EXPECT_EQ(conn->mss(), 988);
 }
