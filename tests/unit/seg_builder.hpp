@@ -22,8 +22,9 @@
 
 namespace synq::test {
 
-/// Fake peers' ports are 40000 and up, and no test's sequence number falls
-/// in [40000, 65535], so a value in a failure message says which it is.
+/// Fake peers' ports are 40000 and up; the ISNs tests choose (1000, 5000,
+/// 90000, ...) stay outside [40000, 65535], so a number in a failure message
+/// says whether it is a port or a sequence number.
 inline constexpr uint16_t kPeerPort = 40000;
 
 struct Seg {
