@@ -94,6 +94,22 @@ tcp::ConnectionOptions StackImpl::conn_options(const Socket& s) const {
   return o;
 }
 
+// Linux makes a child by cloning its listener when the handshake completes
+// (tcp_check_req → inet_csk_clone_lock → sk_clone_lock, which copies the whole
+// sock). So the child starts with the listener's SO_REUSEADDR (sk_reuse),
+// SO_RCVBUF / SO_SNDBUF and their user locks, SO_LINGER (flag and time),
+// TCP_NODELAY (nonagle), TCP_MAXSEG (rx_opt.user_mss) and TCP_SYNCNT
+// (icsk_syn_retries), as they were at that moment; later changes to the
+// listener reach only later children. inet_csk_clone_lock clears the clone's
+// accept queue, and TCP_DEFER_ACCEPT lives there, so a child reads it as 0.
+// O_NONBLOCK belongs to the file, not the sock: accept() gives a blocking
+// descriptor unless accept4(SOCK_NONBLOCK) asks otherwise (the script runner
+// keeps that per descriptor). tests/scripts/linux/accept-inherits-options.pkt
+// and accept-options-at-handshake.pkt check all of this on both targets.
+StackImpl::Inherited StackImpl::inherit_options(const Socket& listener) const {
+  return Inherited{conn_options(listener), listener.reuseaddr};
+}
+
 // ------------------------------------------------------------------ socket, bind
 
 Result<int> StackImpl::socket(SockType type, IpVersion family) {
@@ -232,13 +248,16 @@ Result<int> StackImpl::accept(int fd, Endpoint* peer) {
   n.bound = true;
   n.cstate = ConnectState::connected;
   n.conn = slot;
-  // Children inherit the listener's socket options.
-  n.reuseaddr = s->reuseaddr;
-  n.nodelay = s->nodelay;
-  n.rcvbuf = s->rcvbuf;
-  n.sndbuf = s->sndbuf;
-  n.user_mss = s->user_mss;
-  n.linger = s->linger;
+  // The descriptor shows the options its connection was born with
+  // (create_child → inherit_options), not the listener's options now.
+  const tcp::ConnectionOptions& born = c.conn->options();
+  n.reuseaddr = c.reuse;
+  n.nodelay = born.nodelay;
+  n.rcvbuf = born.rcvbuf;
+  n.sndbuf = born.sndbuf;
+  n.user_mss = born.user_mss;
+  n.syncnt = born.syn_retries;
+  n.linger = born.linger;
   if (peer) *peer = n.remote;
   return nfd;
 }
@@ -546,8 +565,10 @@ Result<int> StackImpl::getsockopt(int fd, SockOpt opt) {
 Errno StackImpl::set_linger(int fd, Linger linger) {
   Socket* s = sock(fd);
   if (!s) return Errno::ebadf;
-  s->linger = linger;
-  if (s->linger.seconds < 0) s->linger.seconds = 0;
+  // sock_setsockopt(SO_LINGER): turning lingering off only clears the flag;
+  // the time stays and getsockopt still reports it.
+  s->linger.on = linger.on;
+  if (linger.on) s->linger.seconds = std::max(linger.seconds, 0);
   if (s->conn != kNoConn) conns_[s->conn].conn->options().linger = s->linger;
   return Errno::ok;
 }

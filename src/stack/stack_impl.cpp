@@ -316,7 +316,8 @@ uint32_t StackImpl::create_child(listen::Listener& l, const FourTuple& t,
                                  const tcp::PassiveOpen& p) {
   const Socket* ls = sock(l.fd());
   SYNQ_DCHECK(ls != nullptr);
-  uint32_t slot = new_conn(t, conn_options(*ls), ls->reuseaddr);
+  const Inherited from_listener = inherit_options(*ls);
+  uint32_t slot = new_conn(t, from_listener.conn, from_listener.reuseaddr);
   conns_[slot].listener_fd = l.fd();
   conns_[slot].conn->init_passive(now_, p);
   l.accept_queue_push(slot);

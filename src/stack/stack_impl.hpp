@@ -206,6 +206,13 @@ class StackImpl final : public tcp::ConnectionHost, public listen::ListenerHost 
   void flush_deferred();
   void release_socket_conn(Socket& s);
   tcp::ConnectionOptions conn_options(const Socket& s) const;
+  /// What a child takes from its listener, once, when its handshake completes
+  /// (create_child): Linux's clone of the listener (socket_api.cpp says which).
+  struct Inherited {
+    tcp::ConnectionOptions conn;
+    bool reuseaddr = false;
+  };
+  Inherited inherit_options(const Socket& listener) const;
   uint32_t readiness(const Socket& s) const;
 
   // -- listeners

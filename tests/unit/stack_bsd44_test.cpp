@@ -24,12 +24,12 @@ TEST_F(Bsd44, ClampIsMinOfMaxZeroAndSomaxconn) {
 
 TEST_F(Bsd44, RelistenKeepsQueuedConnections) {
   listen("bsd44", 2);
-  handshake(1001);
-  handshake(1002);
+  handshake(40001);
+  handshake(40002);
   ASSERT_EQ(server.listen(lfd, 0), Errno::ok);  // spec §1: allowed, only B changes
   EXPECT_EQ(backlog(), 0u);
   EXPECT_EQ(accept_queue(), 2u);
-  EXPECT_TRUE(syn(1003).empty());  // 2 > 3*0/2: full under the new B
+  EXPECT_TRUE(syn(40003).empty());  // 2 > 3*0/2: full under the new B
 }
 
 // spec §3: half-open plus completed ≤ ⌊3B/2⌋+1: B 0→1, 1→2, 2→4, 3→5, 5→8.
@@ -44,7 +44,7 @@ TEST_F(Bsd44, L41_LimitTableWithSilentPeers) {
     ASSERT_EQ(server.listen(lfd, b), Errno::ok);
     int answered = 0;
     for (int i = 0; i < fits + 3; ++i) {
-      peer.send(now, uint16_t(2000 + i), port, f::SYN, 1000, 0, {}, FakePeer::syn_opts());
+      peer.send(now, Seg().from(uint16_t(41000 + i)).to(port).syn().seq(1000).mss(1460));
       for (const Sent& s : drain(server)) answered += s.is(f::SYN | f::ACK);
     }
     EXPECT_EQ(answered, fits) << "B = " << b;
@@ -54,15 +54,15 @@ TEST_F(Bsd44, L41_LimitTableWithSilentPeers) {
 TEST_F(Bsd44, L41_FullListenerDropsEverySegmentEvenABareAck) {
   trace_events();
   listen("bsd44", 2);  // 3*2/2 = 3: four connections in total
-  handshake(1001);
-  handshake(1002);
-  ASSERT_EQ(syn(1003).size(), 1u);
-  ASSERT_EQ(syn(1004).size(), 1u);
+  handshake(40001);
+  handshake(40002);
+  ASSERT_EQ(syn(40003).size(), 1u);
+  ASSERT_EQ(syn(40004).size(), 1u);
   ASSERT_EQ(half_open(), 2u);
-  EXPECT_TRUE(syn(1005).empty());              // no SYN-ACK
-  EXPECT_TRUE(ack(1006, 5000, 6000).empty());  // a stray ACK: no RST either
-  peer.send(now, 1007, 80, f::RST, 5000, 0);   // a RST: nothing
-  peer.send(now, 1008, 80, f::SYN | f::ACK, 5000, 6000);
+  EXPECT_TRUE(syn(40005).empty());                           // no SYN-ACK
+  EXPECT_TRUE(ack(40006, 5000, 6000).empty());               // a stray ACK: no RST either
+  peer.send(now, Seg().from(40007).to(80).rst().seq(5000));  // a RST: nothing
+  peer.send(now, Seg().from(40008).to(80).syn().seq(5000).ack(6000));
   EXPECT_TRUE(drain(server).empty());
   EXPECT_EQ(count(Counter::TcpExt_ListenOverflows), 4u);
   EXPECT_EQ(count(Counter::TcpExt_ListenDrops), 4u);
@@ -73,7 +73,7 @@ TEST_F(Bsd44, L41_FullListenerDropsEverySegmentEvenABareAck) {
   EXPECT_EQ(events.back().model, "bsd44");
   // Accepting one makes room: the stray ACK now gets its RST (seq = its ack).
   ASSERT_TRUE(server.accept(lfd).ok());
-  auto out = ack(1006, 5000, 6000);
+  auto out = ack(40006, 5000, 6000);
   ASSERT_EQ(out.size(), 1u);
   EXPECT_TRUE(out[0].is(f::RST));
   EXPECT_EQ(out[0].tcp.seq, 6000u);
@@ -81,33 +81,33 @@ TEST_F(Bsd44, L41_FullListenerDropsEverySegmentEvenABareAck) {
 
 TEST_F(Bsd44, L41_EmbryonicConnectionCompletesWithNoFurtherCheck) {
   listen("bsd44", 1);  // 3*1/2 = 1: two connections in total
-  auto x = syn(1001);
-  auto y = syn(1002);
+  auto x = syn(40001);
+  auto y = syn(40002);
   ASSERT_EQ(x.size(), 1u);
   ASSERT_EQ(y.size(), 1u);
-  EXPECT_TRUE(syn(1003).empty());
+  EXPECT_TRUE(syn(40003).empty());
   // Both embryonic connections complete: no check at the ACK.
-  EXPECT_TRUE(ack(1001, 1001, x[0].tcp.seq + 1).empty());
-  EXPECT_TRUE(ack(1002, 1001, y[0].tcp.seq + 1).empty());
+  EXPECT_TRUE(ack(40001, 1001, x[0].tcp.seq + 1).empty());
+  EXPECT_TRUE(ack(40002, 1001, y[0].tcp.seq + 1).empty());
   EXPECT_EQ(accept_queue(), 2u);
   EXPECT_EQ(count(Counter::Tcp_PassiveOpens), 2u);
 }
 
 TEST_F(Bsd44, L42_BacklogZeroOneConnectionAtATime) {
   listen("bsd44", 0);
-  auto x = syn(1001);
+  auto x = syn(40001);
   ASSERT_EQ(x.size(), 1u);
-  EXPECT_TRUE(syn(1002).empty());  // the one slot is the embryonic connection
-  EXPECT_TRUE(ack(1001, 1001, x[0].tcp.seq + 1).empty());
-  EXPECT_TRUE(syn(1002).empty());  // now it is the completed one
+  EXPECT_TRUE(syn(40002).empty());  // the one slot is the embryonic connection
+  EXPECT_TRUE(ack(40001, 1001, x[0].tcp.seq + 1).empty());
+  EXPECT_TRUE(syn(40002).empty());  // now it is the completed one
   ASSERT_TRUE(server.accept(lfd).ok());
-  EXPECT_EQ(syn(1002).size(), 1u);
+  EXPECT_EQ(syn(40002).size(), 1u);
 }
 
 TEST_F(Bsd44, EmbryonicSynAckScheduleAndSeventyFiveSecondTimer) {
   trace_events();
   listen("bsd44", 5);
-  ASSERT_EQ(syn(1001).size(), 1u);
+  ASSERT_EQ(syn(40001).size(), 1u);
   auto out = run_until(100s);
   std::vector<Time> at;
   for (const Sent& s : out) {
@@ -124,19 +124,19 @@ TEST_F(Bsd44, EmbryonicSynAckScheduleAndSeventyFiveSecondTimer) {
 
 TEST_F(Bsd44, SegmentsToAnEmbryonicConnection) {
   listen("bsd44", 5);
-  auto x = syn(1001);
+  auto x = syn(40001);
   ASSERT_EQ(x.size(), 1u);
   const uint32_t iss = x[0].tcp.seq;
-  auto dup = syn(1001);  // retransmitted SYN: SYN-ACK again
+  auto dup = syn(40001);  // retransmitted SYN: SYN-ACK again
   ASSERT_EQ(dup.size(), 1u);
   EXPECT_TRUE(dup[0].is(f::SYN | f::ACK));
   EXPECT_EQ(dup[0].tcp.seq, iss);
-  auto bad = ack(1001, 1001, iss + 7);  // wrong ack: RST, connection kept
+  auto bad = ack(40001, 1001, iss + 7);  // wrong ack: RST, connection kept
   ASSERT_EQ(bad.size(), 1u);
   EXPECT_TRUE(bad[0].is(f::RST));
   EXPECT_EQ(bad[0].tcp.seq, iss + 7);
   EXPECT_EQ(half_open(), 1u);
-  peer.send(now, 1001, 80, f::RST, 1001, 0);  // RST at rcv_nxt: closed silently
+  peer.send(now, Seg().from(40001).to(80).rst().seq(1001));  // RST at rcv_nxt: closed silently
   EXPECT_TRUE(drain(server).empty());
   EXPECT_EQ(half_open(), 0u);
   EXPECT_EQ(count(Counter::Tcp_AttemptFails), 1u);

@@ -30,10 +30,10 @@ TEST_F(FreeBsd, L36_NegativeOrAboveSoacceptqueueBecomes128) {
 
 TEST_F(FreeBsd, BacklogZeroHoldsOneCompletedConnection) {
   listen("freebsd", 0);
-  handshake(1001);
+  handshake(40001);
   EXPECT_EQ(accept_queue(), 1u);
-  Sent sa = syn(1002).at(0);  // the syncache still answers (L40)
-  auto out = ack(1002, 1001, sa.tcp.seq + 1);
+  Sent sa = syn(40002).at(0);  // the syncache still answers (L40)
+  auto out = ack(40002, 1001, sa.tcp.seq + 1);
   ASSERT_EQ(out.size(), 1u);
   EXPECT_TRUE(out[0].is(f::RST));
   EXPECT_EQ(accept_queue(), 1u);
@@ -41,8 +41,8 @@ TEST_F(FreeBsd, BacklogZeroHoldsOneCompletedConnection) {
 
 TEST_F(FreeBsd, RelistenKeepsCompletedConnections) {
   listen("freebsd", 4);
-  handshake(1001);
-  handshake(1002);
+  handshake(40001);
+  handshake(40002);
   ASSERT_EQ(server.listen(lfd, 1), Errno::ok);
   EXPECT_EQ(backlog(), 1u);
   EXPECT_EQ(accept_queue(), 2u);
@@ -52,12 +52,12 @@ TEST_F(FreeBsd, RelistenKeepsCompletedConnections) {
 TEST_F(FreeBsd, L37_ThreeHalvesPlusOneCompleteThenSynAckThenRst) {
   trace_events();
   listen("freebsd", 2);
-  for (uint16_t p = 1001; p <= 1004; ++p) handshake(p);
+  for (uint16_t p = 40001; p <= 40004; ++p) handshake(p);
   EXPECT_EQ(accept_queue(), 4u);
-  auto sa = syn(1005);
+  auto sa = syn(40005);
   ASSERT_EQ(sa.size(), 1u);  // the syncache never looks at the accept queue
   EXPECT_TRUE(sa[0].is(f::SYN | f::ACK));
-  auto out = ack(1005, 1001, sa[0].tcp.seq + 1);
+  auto out = ack(40005, 1001, sa[0].tcp.seq + 1);
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].tcp.flags, f::RST);
   EXPECT_EQ(out[0].tcp.seq, sa[0].tcp.seq + 1);  // seq = the ACK's ack
@@ -71,13 +71,13 @@ TEST_F(FreeBsd, L37_ThreeHalvesPlusOneCompleteThenSynAckThenRst) {
             "awaiting acceptance (1 occurrences)");
   EXPECT_EQ(events.back().counter, Counter::FreeBSD_listendrop);
   // The log line is rate limited to one a minute, with the count of the rest.
-  auto sb = syn(1006);
-  ack(1006, 1001, sb.at(0).tcp.seq + 1);
+  auto sb = syn(40006);
+  ack(40006, 1001, sb.at(0).tcp.seq + 1);
   EXPECT_EQ(logs.size(), 1u);
   EXPECT_EQ(count(Counter::FreeBSD_listendrop), 2u);
   run_until(61s);
-  auto sc = syn(1007);
-  ack(1007, 1001, sc.at(0).tcp.seq + 1);
+  auto sc = syn(40007);
+  ack(40007, 1001, sc.at(0).tcp.seq + 1);
   ASSERT_EQ(logs.size(), 2u);
   EXPECT_NE(logs[1].find("4 already in queue awaiting acceptance (2 occurrences)"),
             std::string::npos);
@@ -86,14 +86,14 @@ TEST_F(FreeBsd, L37_ThreeHalvesPlusOneCompleteThenSynAckThenRst) {
 TEST_F(FreeBsd, L38_NoRstOnSockFailDropsAckAndALaterAckGetsRst) {
   server.sysctls().freebsd_syncache_rst_on_sock_fail = 0;
   listen("freebsd", 0);
-  handshake(1001);
-  auto sa = syn(1002);
+  handshake(40001);
+  auto sa = syn(40002);
   ASSERT_EQ(sa.size(), 1u);
-  EXPECT_TRUE(ack(1002, 1001, sa[0].tcp.seq + 1).empty());  // silence
+  EXPECT_TRUE(ack(40002, 1001, sa[0].tcp.seq + 1).empty());  // silence
   EXPECT_EQ(count(Counter::FreeBSD_listendrop), 1u);
   EXPECT_EQ(half_open(), 0u);
   now += 200ms;
-  auto out = ack(1002, 1001, sa[0].tcp.seq + 1);  // the client's next ACK: no entry now
+  auto out = ack(40002, 1001, sa[0].tcp.seq + 1);  // the client's next ACK: no entry now
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].tcp.flags, f::RST);
   EXPECT_EQ(out[0].tcp.seq, sa[0].tcp.seq + 1);
@@ -102,7 +102,7 @@ TEST_F(FreeBsd, L38_NoRstOnSockFailDropsAckAndALaterAckGetsRst) {
 TEST_F(FreeBsd, L39_SilentPeerSynAcksAtFreeBsdScheduleEntryGoneAt15_6s) {
   trace_events();
   listen("freebsd", 8);
-  auto first = syn(1001);
+  auto first = syn(40001);
   ASSERT_EQ(first.size(), 1u);
   auto out = run_until(30s);
   std::vector<Time> at;
@@ -127,7 +127,7 @@ TEST_F(FreeBsd, L39_SilentPeerSynAcksAtFreeBsdScheduleEntryGoneAt15_6s) {
 TEST_F(FreeBsd, RexmtLimitOneGivesUpAfterOneRetransmission) {
   server.sysctls().freebsd_syncache_rexmtlimit = 1;
   listen("freebsd", 8);
-  ASSERT_EQ(syn(1001).size(), 1u);
+  ASSERT_EQ(syn(40001).size(), 1u);
   auto out = run_until(30s);
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].at, 1s);
@@ -136,9 +136,9 @@ TEST_F(FreeBsd, RexmtLimitOneGivesUpAfterOneRetransmission) {
 
 TEST_F(FreeBsd, L40_SynsAreNeverDroppedForAFullAcceptQueue) {
   listen("freebsd", 1);  // 3*1/2 = 1: two complete
-  handshake(1001);
-  handshake(1002);
-  for (uint16_t p = 2000; p < 2020; ++p) {
+  handshake(40001);
+  handshake(40002);
+  for (uint16_t p = 41000; p < 41020; ++p) {
     auto out = syn(p);
     ASSERT_EQ(out.size(), 1u) << p;
     EXPECT_TRUE(out[0].is(f::SYN | f::ACK));
@@ -150,10 +150,10 @@ TEST_F(FreeBsd, L40_SynsAreNeverDroppedForAFullAcceptQueue) {
 
 TEST_F(FreeBsd, DuplicateSynResendsSynAckAndRestartsTheSchedule) {
   listen("freebsd", 8);
-  auto first = syn(1001);
+  auto first = syn(40001);
   ASSERT_EQ(first.size(), 1u);
   run_until(2s);  // one retransmission at 1 s; the next was due at 3.2 s
-  auto dup = syn(1001, 1000);
+  auto dup = syn(40001, 1000);
   ASSERT_EQ(dup.size(), 1u);
   EXPECT_EQ(dup[0].tcp.seq, first[0].tcp.seq);
   EXPECT_EQ(count(Counter::FreeBSD_sc_dupsyn), 1u);
@@ -165,18 +165,19 @@ TEST_F(FreeBsd, DuplicateSynResendsSynAckAndRestartsTheSchedule) {
 
 TEST_F(FreeBsd, RstAndSynAckToAnEntry) {
   listen("freebsd", 8);
-  auto a = syn(1001);
-  peer.send(now, 1001, 80, f::RST, 1005, 0);  // in window, not at IRS+1: challenge ACK
+  auto a = syn(40001);
+  peer.send(now,
+            Seg().from(40001).to(80).rst().seq(1005));  // in window, not at IRS+1: challenge ACK
   auto out = drain(server);
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].tcp.flags, f::ACK);
   EXPECT_EQ(half_open(), 1u);
-  peer.send(now, 1001, 80, f::RST, 1001, 0);  // exactly IRS+1: entry gone
+  peer.send(now, Seg().from(40001).to(80).rst().seq(1001));  // exactly IRS+1: entry gone
   EXPECT_TRUE(drain(server).empty());
   EXPECT_EQ(half_open(), 0u);
   EXPECT_EQ(count(Counter::FreeBSD_sc_reset), 1u);
-  syn(1002);
-  peer.send(now, 1002, 80, f::SYN | f::ACK, 1000, 77);
+  syn(40002);
+  peer.send(now, Seg().from(40002).to(80).syn().seq(1000).ack(77));
   out = drain(server);
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].tcp.flags, f::RST);
@@ -186,8 +187,8 @@ TEST_F(FreeBsd, RstAndSynAckToAnEntry) {
 
 TEST_F(FreeBsd, WrongAckFreesTheEntryAndGetsRst) {
   listen("freebsd", 8);
-  auto sa = syn(1001);
-  auto out = ack(1001, 1001, sa.at(0).tcp.seq + 9);
+  auto sa = syn(40001);
+  auto out = ack(40001, 1001, sa.at(0).tcp.seq + 9);
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].tcp.flags, f::RST);
   EXPECT_EQ(out[0].tcp.seq, sa.at(0).tcp.seq + 9);
@@ -200,22 +201,22 @@ TEST_F(FreeBsd, BucketOverflowDropsOldestPausesAndTheDroppedEntryCompletesByCook
   server.sysctls().freebsd_syncache_hashsize = 1;  // one bucket: every tuple collides
   server.sysctls().freebsd_syncache_bucketlimit = 2;
   listen("freebsd", 8);
-  auto a = syn(1001);
-  auto b = syn(1002);
-  auto c = syn(1003);  // bucket full: 1001's entry goes, the syncache pauses
+  auto a = syn(40001);
+  auto b = syn(40002);
+  auto c = syn(40003);  // bucket full: 40001's entry goes, the syncache pauses
   ASSERT_EQ(c.size(), 1u);
   EXPECT_EQ(half_open(), 2u);
   EXPECT_EQ(count(Counter::FreeBSD_sc_bucketoverflow), 1u);
-  auto d = syn(1004);  // paused: a cookie, nothing stored
+  auto d = syn(40004);  // paused: a cookie, nothing stored
   ASSERT_EQ(d.size(), 1u);
   EXPECT_EQ(half_open(), 2u);
   EXPECT_EQ(count(Counter::FreeBSD_sc_sendcookie), 4u);  // every ISS was a cookie
-  EXPECT_TRUE(ack(1001, 1001, a.at(0).tcp.seq + 1).empty());
-  EXPECT_TRUE(ack(1004, 1001, d.at(0).tcp.seq + 1).empty());
+  EXPECT_TRUE(ack(40001, 1001, a.at(0).tcp.seq + 1).empty());
+  EXPECT_TRUE(ack(40004, 1001, d.at(0).tcp.seq + 1).empty());
   EXPECT_EQ(count(Counter::FreeBSD_sc_recvcookie), 2u);
   EXPECT_EQ(accept_queue(), 2u);
   // A forged ACK is no cookie: RST.
-  auto out = ack(1005, 1001, 0x12345678);
+  auto out = ack(40005, 1001, 0x12345678);
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].tcp.flags, f::RST);
 }
@@ -224,10 +225,10 @@ TEST_F(FreeBsd, CookieAckIsRefusedWithoutARecentOverflow) {
   server.sysctls().freebsd_syncache_hashsize = 1;
   server.sysctls().freebsd_syncache_bucketlimit = 1;
   listen("freebsd", 8);
-  auto a = syn(1001);
-  syn(1002);  // 1001's entry dropped at 0 s
-  now = 16s;  // the bucket's overflow is more than 15 s old (the pause ended at 15 s)
-  auto out = ack(1001, 1001, a.at(0).tcp.seq + 1);
+  auto a = syn(40001);
+  syn(40002);  // 40001's entry dropped at 0 s
+  now = 16s;   // the bucket's overflow is more than 15 s old (the pause ended at 15 s)
+  auto out = ack(40001, 1001, a.at(0).tcp.seq + 1);
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].tcp.flags, f::RST);
   EXPECT_EQ(count(Counter::FreeBSD_sc_recvcookie), 0u);
@@ -242,7 +243,7 @@ TEST_F(FreeBsd, SyncookiesOnlyStoresNothingAndNeverRetransmits) {
   o.has_wscale = true;
   o.wscale = 5;  // → 4
   o.sack_permitted = true;
-  auto sa = syn(1001, 1000, o);
+  auto sa = syn(40001, 1000, o);
   ASSERT_EQ(sa.size(), 1u);
   EXPECT_EQ(half_open(), 0u);
   EXPECT_EQ(count(Counter::FreeBSD_sc_sendcookie), 1u);
@@ -255,9 +256,9 @@ TEST_F(FreeBsd, CookieCompletionCarriesTableMss) {
   wire::TcpOptions o;
   o.has_mss = true;
   o.mss = 1300;
-  auto sa = syn(1001, 1000, o);
+  auto sa = syn(40001, 1000, o);
   ASSERT_EQ(sa.size(), 1u);
-  EXPECT_TRUE(ack(1001, 1001, sa[0].tcp.seq + 1).empty());
+  EXPECT_TRUE(ack(40001, 1001, sa[0].tcp.seq + 1).empty());
   EXPECT_EQ(count(Counter::FreeBSD_sc_recvcookie), 1u);
   auto child = server.accept(lfd);
   ASSERT_TRUE(child.ok());

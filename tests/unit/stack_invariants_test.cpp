@@ -255,7 +255,9 @@ class ListenerRun {
   void send(const Flow& fl, uint8_t flags, uint32_t seq, uint32_t ack,
             std::span<const uint8_t> payload = {}, bool syn_options = false) {
     const wire::TcpOptions o = options_for(fl, syn_options);
-    peers_[fl.peer].send(now_, fl.sport, kPort, flags, seq, ack, payload, o);
+    peers_[fl.peer].send(
+        now_,
+        Seg().from(fl.sport).to(kPort).seq(seq).ack(ack).flags(flags).options(o).payload(payload));
   }
 
   Flow* find_flow(size_t peer, uint16_t sport) {
@@ -266,7 +268,7 @@ class ListenerRun {
 
   std::string new_syn() {
     const size_t peer = rng_.below(static_cast<uint32_t>(peers_.size()));
-    const uint16_t sport = static_cast<uint16_t>(1000 + rng_.below(8));
+    const uint16_t sport = static_cast<uint16_t>(kPeerPort + rng_.below(8));
     Flow* fl = find_flow(peer, sport);
     if (!fl) {
       flows_.push_back(Flow{peer, sport});
@@ -278,7 +280,7 @@ class ListenerRun {
     // Options are chosen in send(); remember whether this SYN offered timestamps.
     const wire::TcpOptions o = options_for(*fl, true);
     fl->timestamps = o.has_timestamps;
-    peers_[peer].send(now_, sport, kPort, f::SYN, fl->isn, 0, {}, o);
+    peers_[peer].send(now_, Seg().from(sport).to(kPort).syn().seq(fl->isn).options(o));
     return "SYN " + std::to_string(sport) + " from peer " + std::to_string(peer);
   }
 
@@ -341,9 +343,13 @@ class ListenerRun {
         f::ACK, f::SYN | f::ACK, f::SYN | f::FIN, f::SYN | f::RST, f::RST, 0};
     const uint8_t flags = rng_.pick(kFlags);
     const size_t peer = rng_.below(static_cast<uint32_t>(peers_.size()));
-    const uint16_t sport = static_cast<uint16_t>(2000 + rng_.below(4));
-    peers_[peer].send(now_, sport, rng_.chance(80) ? kPort : 81, flags,
-                      static_cast<uint32_t>(rng_.next()), static_cast<uint32_t>(rng_.next()));
+    const uint16_t sport = static_cast<uint16_t>(kPeerPort + 1000 + rng_.below(4));
+    peers_[peer].send(now_, Seg()
+                                .from(sport)
+                                .to(rng_.chance(80) ? kPort : 81)
+                                .seq(static_cast<uint32_t>(rng_.next()))
+                                .ack(static_cast<uint32_t>(rng_.next()))
+                                .flags(flags));
     return "stray segment flags " + std::to_string(flags);
   }
 
@@ -544,16 +550,17 @@ TEST(Invariants, CheckerFlagsARequestWhoseTimerWasSkipped) {
   int lfd = *server.socket(SockType::stream);
   ASSERT_EQ(server.bind(lfd, ep("10.0.0.1", 80)), Errno::ok);
   ASSERT_EQ(server.listen(lfd, 4), Errno::ok);
-  peer.syn(0s, 1000, 80, 5000);  // request; SYN-ACK timer at 1 s
+  peer.send(0s,
+            Seg().from(40000).to(80).syn().seq(5000).mss(1460));  // request; SYN-ACK timer at 1 s
   ASSERT_EQ(drain(server).size(), 1u);
   EXPECT_TRUE(server.impl().invariant_violations(true).empty());
-  peer.send(5s, 1001, 81, f::ACK, 1, 1);  // time moves to 5 s without advance()
+  peer.send(5s, Seg().from(40001).to(81).seq(1).ack(1));  // time moves to 5 s without advance()
   drain(server);
   EXPECT_TRUE(server.impl().invariant_violations(/*timers_current=*/false).empty());
   const std::vector<std::string> v = server.impl().invariant_violations(/*timers_current=*/true);
   ASSERT_EQ(v.size(), 1u) << join(v);
   EXPECT_NE(v[0].find("request"), std::string::npos) << v[0];
-  EXPECT_NE(v[0].find("10.0.1.1:1000"), std::string::npos) << v[0];
+  EXPECT_NE(v[0].find("10.0.1.1:40000"), std::string::npos) << v[0];
   EXPECT_NE(v[0].find("outlived its timer: deadline 1000000000ns, now 5000000000ns"),
             std::string::npos)
       << v[0];
@@ -578,7 +585,7 @@ TEST_F(InvariantsTwoStacks, CheckerFlagsATimeWaitPastItsDeadline) {
   ASSERT_TRUE(time_wait);
   // A packet at +61 s without advance(): TIME-WAIT (60 s) should have ended.
   FakePeer stray{client, *IpAddr::parse("10.0.0.1"), *IpAddr::parse("10.0.0.2")};
-  stray.send(link.now() + 61s, 9, 9, f::ACK, 1, 1);
+  stray.send(link.now() + 61s, Seg().from(40009).to(40009).seq(1).ack(1));
   drain(client);
   const std::vector<std::string> v = client.impl().invariant_violations(true);
   ASSERT_EQ(v.size(), 1u) << join(v);
@@ -601,25 +608,25 @@ TEST(Invariants, TimeWaitBehindADescriptorAndANewSynKeepOneEntryPerTuple) {
   int lfd = *server.socket(SockType::stream);
   ASSERT_EQ(server.bind(lfd, ep("10.0.0.1", 80)), Errno::ok);
   ASSERT_EQ(server.listen(lfd, 4), Errno::ok);
-  peer.syn(0s, 1000, 80, 1000);
+  peer.send(0s, Seg().from(40000).to(80).syn().seq(1000).mss(1460));
   auto synack = drain(server);
   ASSERT_EQ(synack.size(), 1u);
   const uint32_t s0 = synack[0].tcp.seq;
-  peer.send(0s, 1000, 80, f::ACK, 1001, s0 + 1);
+  peer.send(0s, Seg().from(40000).to(80).seq(1001).ack(s0 + 1));
   const int fd = *server.accept(lfd);
-  ASSERT_EQ(server.shutdown(fd, ShutdownHow::wr), Errno::ok);  // FIN, seq s0+1
-  peer.send(1ms, 1000, 80, f::ACK, 1001, s0 + 2);              // FIN-WAIT-2
-  peer.send(2ms, 1000, 80, f::FIN | f::ACK, 1001, s0 + 2);     // TIME-WAIT, fd still open
+  ASSERT_EQ(server.shutdown(fd, ShutdownHow::wr), Errno::ok);            // FIN, seq s0+1
+  peer.send(1ms, Seg().from(40000).to(80).seq(1001).ack(s0 + 2));        // FIN-WAIT-2
+  peer.send(2ms, Seg().from(40000).to(80).fin().seq(1001).ack(s0 + 2));  // TIME-WAIT, fd still open
   drain(server);
   ASSERT_EQ(*server.state(fd), TcpState::time_wait);
-  peer.syn(3ms, 1000, 80, 500000);  // above rcv_nxt
+  peer.send(3ms, Seg().from(40000).to(80).syn().seq(500000).mss(1460));  // above rcv_nxt
   drain(server);
   server.advance(3ms);
   const std::vector<std::string> v = server.impl().invariant_violations(true);
   EXPECT_TRUE(v.empty()) << join(v);
   size_t entries = 0;
   for (const SocketInfo& i : server.sockets())
-    if (i.remote.port == 1000 && i.state != TcpState::closed) ++entries;
+    if (i.remote.port == 40000 && i.state != TcpState::closed) ++entries;
   EXPECT_EQ(entries, 1u);  // the TIME-WAIT behind fd, or a new request: never both
 }
 

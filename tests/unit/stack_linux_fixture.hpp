@@ -35,7 +35,9 @@ struct LinuxListener : ListenerFixture {
   /// The third ACK for `synack` (from a SYN with ISN `isn`), with options.
   std::vector<Sent> ack(uint16_t sport, uint32_t isn, const Sent& synack,
                         const wire::TcpOptions& o = {}, std::span<const uint8_t> data = {}) {
-    peer.send(now, sport, 80, f::ACK, isn + 1, synack.tcp.seq + 1, data, o);
+    peer.send(
+        now,
+        Seg().from(sport).to(80).seq(isn + 1).ack(synack.tcp.seq + 1).options(o).payload(data));
     return drain(server);
   }
   /// The accepted child's connection state (TcpInfo), by accepting it.

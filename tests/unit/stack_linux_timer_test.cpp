@@ -40,7 +40,7 @@ TEST_F(Timer, L25_PruningExpiresOldRequestsEarlyWhenMoreThanHalfFull) {
   //       SYN-ACK at 7 s and the normal schedule: 15 s, 31 s, gone at 63 s.
   server.sysctls().tcp_syncookies = 0;
   listen(8);
-  for (uint16_t p = 2000; p < 2008; ++p) ASSERT_EQ(syn(p).size(), 1u);
+  for (uint16_t p = 41000; p < 41008; ++p) ASSERT_EQ(syn(p).size(), 1u);
   const Schedule s = record(*this, 200s);
   EXPECT_EQ(s.synacks, (std::map<Time, int>{{1s, 8}, {3s, 8}, {7s, 4}, {15s, 4}, {31s, 4}}));
   EXPECT_EQ(s.expired, (std::map<Time, int>{{7s, 4}, {63s, 4}}));
@@ -56,7 +56,7 @@ TEST_F(Timer, L25_PruningExpiresOldRequestsEarlyWhenMoreThanHalfFull) {
 TEST_F(Timer, L25_HalfFullOrLessKeepsTheFullSchedule) {
   server.sysctls().tcp_syncookies = 0;
   listen(8);
-  for (uint16_t p = 2000; p < 2004; ++p) ASSERT_EQ(syn(p).size(), 1u);  // 2*4 = 8, not > 8
+  for (uint16_t p = 41000; p < 41004; ++p) ASSERT_EQ(syn(p).size(), 1u);  // 2*4 = 8, not > 8
   const Schedule s = record(*this, 200s);
   EXPECT_EQ(s.synacks, (std::map<Time, int>{{1s, 4}, {3s, 4}, {7s, 4}, {15s, 4}, {31s, 4}}));
   EXPECT_EQ(s.expired, (std::map<Time, int>{{63s, 4}}));
@@ -73,9 +73,9 @@ TEST_F(Timer, L25_PruningCountsYoungRequestsPerListener) {
   //  8.5 s: qlen 4: no pruning, the new four keep 5 retries: 16.5, 32.5 s, gone at 64.5 s.
   server.sysctls().tcp_syncookies = 0;
   listen(8);
-  for (uint16_t p = 2000; p < 2005; ++p) ASSERT_EQ(syn(p).size(), 1u);
+  for (uint16_t p = 41000; p < 41005; ++p) ASSERT_EQ(syn(p).size(), 1u);
   run_until(1500ms);
-  for (uint16_t p = 3000; p < 3004; ++p) ASSERT_EQ(syn(p).size(), 1u);
+  for (uint16_t p = 42000; p < 42004; ++p) ASSERT_EQ(syn(p).size(), 1u);
   EXPECT_EQ(syn_recv_entries(), 9u);
   const Schedule s = record(*this, 200s);
   EXPECT_EQ(s.synacks,
@@ -84,7 +84,7 @@ TEST_F(Timer, L25_PruningCountsYoungRequestsPerListener) {
   EXPECT_EQ(s.expired, (std::map<Time, int>{{7s, 5}, {64500ms, 4}}));
   for (const ListenEvent& e : events) {
     if (e.decision == ListenDecision::expire) {
-      EXPECT_EQ(e.tuple.remote.port < 3000, e.time == 7s) << e.tuple.remote.port;
+      EXPECT_EQ(e.tuple.remote.port < 42000, e.time == 7s) << e.tuple.remote.port;
     }
   }
 }
@@ -93,10 +93,10 @@ TEST_F(Timer, L30_DeferAcceptDropsTheBareAckAndWaitsForData) {
   listen(10);
   ASSERT_EQ(server.setsockopt(lfd, SockOpt::tcp_defer_accept, 3), Errno::ok);
   EXPECT_EQ(*server.getsockopt(lfd, SockOpt::tcp_defer_accept), 3);  // 2 retransmissions
-  auto sa = syn(2000, 5000);
+  auto sa = syn(41000, 5000);
   ASSERT_EQ(sa.size(), 1u);
   now = 10ms;
-  EXPECT_TRUE(ack(2000, 5000, sa[0]).empty());
+  EXPECT_TRUE(ack(41000, 5000, sa[0]).empty());
   EXPECT_EQ(count(Counter::TcpExt_TCPDeferAcceptDrop), 1u);
   EXPECT_EQ(syn_recv_entries(), 1u);
   EXPECT_EQ(listener_info().recv_q, 0u);
@@ -112,7 +112,7 @@ TEST_F(Timer, L30_DeferAcceptDropsTheBareAckAndWaitsForData) {
   // first data: quick-ACK mode, as Linux; tests/scripts/linux/defer-accept.pkt).
   now = 3100ms;
   const std::string data = "hello";
-  auto reply = ack(2000, 5000, sa[0], {}, bytes(data));
+  auto reply = ack(41000, 5000, sa[0], {}, bytes(data));
   ASSERT_EQ(reply.size(), 1u);
   EXPECT_TRUE(reply[0].is(f::ACK));
   EXPECT_EQ(reply[0].tcp.ack, 5001u + data.size());
@@ -126,10 +126,10 @@ TEST_F(Timer, L30_DeferAcceptDropsTheBareAckAndWaitsForData) {
 TEST_F(Timer, L30_DataBeforeTheFirstTimerCreatesTheChild) {
   listen(10);
   ASSERT_EQ(server.setsockopt(lfd, SockOpt::tcp_defer_accept, 3), Errno::ok);
-  auto sa = syn(2000, 5000);
+  auto sa = syn(41000, 5000);
   ASSERT_EQ(sa.size(), 1u);
-  EXPECT_TRUE(ack(2000, 5000, sa[0]).empty());          // bare: dropped
-  auto reply = ack(2000, 5000, sa[0], {}, bytes("x"));  // the child ACKs its first data
+  EXPECT_TRUE(ack(41000, 5000, sa[0]).empty());          // bare: dropped
+  auto reply = ack(41000, 5000, sa[0], {}, bytes("x"));  // the child ACKs its first data
   ASSERT_EQ(reply.size(), 1u);
   EXPECT_EQ(reply[0].tcp.ack, 5002u);
   EXPECT_EQ(count(Counter::TcpExt_TCPDeferAcceptDrop), 1u);
@@ -139,12 +139,12 @@ TEST_F(Timer, L30_DataBeforeTheFirstTimerCreatesTheChild) {
 TEST_F(Timer, L30_AfterTheDeferPeriodABareAckCompletes) {
   listen(10);
   ASSERT_EQ(server.setsockopt(lfd, SockOpt::tcp_defer_accept, 3), Errno::ok);
-  auto sa = syn(2000, 5000);
+  auto sa = syn(41000, 5000);
   ASSERT_EQ(sa.size(), 1u);
-  EXPECT_TRUE(ack(2000, 5000, sa[0]).empty());
+  EXPECT_TRUE(ack(41000, 5000, sa[0]).empty());
   ASSERT_EQ(run_until(3s).size(), 1u);  // the SYN-ACK at 3 s; num_timeout is now 2
   now = 3010ms;
-  EXPECT_TRUE(ack(2000, 5000, sa[0]).empty());
+  EXPECT_TRUE(ack(41000, 5000, sa[0]).empty());
   EXPECT_EQ(count(Counter::TcpExt_TCPDeferAcceptDrop), 1u);
   EXPECT_EQ(listener_info().recv_q, 1u);
 }
@@ -152,9 +152,9 @@ TEST_F(Timer, L30_AfterTheDeferPeriodABareAckCompletes) {
 TEST_F(Timer, L30_AnAckedDeferredRequestThatNeverSendsDataExpiresAt63s) {
   listen(10);
   ASSERT_EQ(server.setsockopt(lfd, SockOpt::tcp_defer_accept, 3), Errno::ok);
-  auto sa = syn(2000, 5000);
+  auto sa = syn(41000, 5000);
   ASSERT_EQ(sa.size(), 1u);
-  EXPECT_TRUE(ack(2000, 5000, sa[0]).empty());
+  EXPECT_TRUE(ack(41000, 5000, sa[0]).empty());
   const Schedule s = record(*this, 200s);
   EXPECT_EQ(s.synacks, (std::map<Time, int>{{3s, 1}, {7s, 1}, {15s, 1}, {31s, 1}}));
   EXPECT_EQ(s.expired, (std::map<Time, int>{{63s, 1}}));

@@ -14,7 +14,7 @@ struct Listener : ListenerFixture {
     EXPECT_EQ(out.size(), 1u);
     if (out.empty()) return {};
     EXPECT_TRUE(out[0].is(f::SYN | f::ACK));
-    peer.send(now, sport, 80, f::ACK, isn + 1, out[0].tcp.seq + 1);
+    peer.send(now, Seg().from(sport).to(80).seq(isn + 1).ack(out[0].tcp.seq + 1));
     EXPECT_TRUE(drain(server).empty());
     return out[0];
   }
@@ -26,13 +26,13 @@ TEST_F(Listener, DecisionTraceHasOneEventPerListenerDecision) {
   std::vector<ListenEvent> events;
   server.set_listen_trace([&](const ListenEvent& e) { events.push_back(e); });
   listen(0);
-  handshake(1001);                               // request, then complete
-  EXPECT_TRUE(syn(1002).empty());                // accept queue full (B+1 = 1): drop
-  peer.send(now, 1003, 80, f::ACK, 5000, 6000);  // stray ACK: rst
+  handshake(40001);                 // request, then complete
+  EXPECT_TRUE(syn(40002).empty());  // accept queue full (B+1 = 1): drop
+  peer.send(now, Seg().from(40003).to(80).seq(5000).ack(6000));  // stray ACK: rst
   drain(server);
   ASSERT_EQ(events.size(), 4u);
   EXPECT_EQ(events[0].decision, ListenDecision::request);
-  EXPECT_EQ(events[0].tuple.remote.port, 1001);
+  EXPECT_EQ(events[0].tuple.remote.port, 40001);
   EXPECT_EQ(events[0].tcp_flags, f::SYN);
   EXPECT_EQ(events[0].model, "linux");
   EXPECT_EQ(events[1].decision, ListenDecision::complete);
@@ -41,7 +41,7 @@ TEST_F(Listener, DecisionTraceHasOneEventPerListenerDecision) {
   EXPECT_EQ(events[2].counter, Counter::TcpExt_ListenOverflows);
   EXPECT_NE(events[2].reason.find("accept queue full"), std::string_view::npos);
   EXPECT_EQ(events[3].decision, ListenDecision::rst);
-  EXPECT_EQ(events[3].tuple.remote.port, 1003);
+  EXPECT_EQ(events[3].tuple.remote.port, 40003);
   for (const auto& e : events) EXPECT_EQ(e.listener_fd, lfd);
 }
 
@@ -50,7 +50,7 @@ TEST_F(Listener, DecisionTraceRecordsTimerRetransmissionsAndExpiry) {
   server.set_listen_trace([&](const ListenEvent& e) { events.push_back(e); });
   server.sysctls().tcp_synack_retries = 2;
   listen(4);
-  ASSERT_EQ(syn(1001).size(), 1u);
+  ASSERT_EQ(syn(40001).size(), 1u);
   run_until(10s);
   ASSERT_EQ(events.size(), 4u);  // request, synack at 1 s, synack at 3 s, expire at 7 s
   EXPECT_EQ(events[1].decision, ListenDecision::synack);
@@ -91,15 +91,15 @@ TEST_F(Listener, L03_NegativeBacklogBecomesSomaxconnAndPythonStyleZeroStaysZero)
 
 TEST_F(Listener, L04_RelistenChangesOnlyBacklogAndKeepsChildren) {
   listen(5);
-  handshake(1001);
-  handshake(1002);
+  handshake(40001);
+  handshake(40002);
   ASSERT_EQ(listener_info().recv_q, 2u);
   ASSERT_EQ(server.listen(lfd, 9), Errno::ok);
   EXPECT_EQ(listener_info().send_q, 9u);
   EXPECT_EQ(listener_info().recv_q, 2u);
   Endpoint p;
   ASSERT_TRUE(server.accept(lfd, &p).ok());
-  EXPECT_EQ(p.port, 1001);
+  EXPECT_EQ(p.port, 40001);
 }
 
 TEST_F(Listener, L05_ListenOnConnectedUdpAndUnboundSockets) {
@@ -167,15 +167,15 @@ TEST(ListenerTwoStacks, L06_BacklogPlusOneChildrenRestStaySynSent) {
 
 TEST_F(Listener, L07_FullAcceptQueueDropsSynSilently) {
   listen(0);
-  handshake(1001);  // B+1 = 1 child: the queue is full
-  auto out = syn(1002);
+  handshake(40001);  // B+1 = 1 child: the queue is full
+  auto out = syn(40002);
   EXPECT_TRUE(out.empty());
   EXPECT_EQ(count(Counter::TcpExt_ListenOverflows), 1u);
   EXPECT_EQ(count(Counter::TcpExt_ListenDrops), 1u);
   EXPECT_EQ(syn_recv_entries(), 0u);
   // Accepting frees the slot: the next SYN is answered.
   ASSERT_TRUE(server.accept(lfd).ok());
-  EXPECT_EQ(syn(1002).size(), 1u);
+  EXPECT_EQ(syn(40002).size(), 1u);
 }
 
 // B = 1: X and Y get requests; X completes; Z gets a request; Y completes
@@ -184,19 +184,19 @@ struct ThirdAckOverflow : Listener {
   Sent z_synack;
   void SetUp() override {
     listen(1);
-    auto x = syn(1001);
-    auto y = syn(1002);
+    auto x = syn(40001);
+    auto y = syn(40002);
     ASSERT_EQ(x.size(), 1u);
     ASSERT_EQ(y.size(), 1u);
-    peer.send(now, 1001, 80, f::ACK, 1001, x[0].tcp.seq + 1);
-    auto z = syn(1003);
+    peer.send(now, Seg().from(40001).to(80).seq(1001).ack(x[0].tcp.seq + 1));
+    auto z = syn(40003);
     ASSERT_EQ(z.size(), 1u);
     z_synack = z[0];
-    peer.send(now, 1002, 80, f::ACK, 1001, y[0].tcp.seq + 1);
+    peer.send(now, Seg().from(40002).to(80).seq(1001).ack(y[0].tcp.seq + 1));
     ASSERT_EQ(listener_info().recv_q, 2u);
     ASSERT_TRUE(drain(server).empty());
   }
-  void ack_z() { peer.send(now, 1003, 80, f::ACK, 1001, z_synack.tcp.seq + 1); }
+  void ack_z() { peer.send(now, Seg().from(40003).to(80).seq(1001).ack(z_synack.tcp.seq + 1)); }
 };
 
 TEST_F(ThirdAckOverflow, L09_AckDroppedRequestStaysSynRecv) {
@@ -252,10 +252,10 @@ TEST_F(Listener, L12_CookiesOffFullSynQueueDropsWithReqQFullDrop) {
   server.sysctls().tcp_syncookies = 0;
   const int B = 3;
   listen(B);
-  for (int i = 0; i < B + 1; ++i) EXPECT_EQ(syn(uint16_t(2000 + i)).size(), 1u) << i;
+  for (int i = 0; i < B + 1; ++i) EXPECT_EQ(syn(uint16_t(41000 + i)).size(), 1u) << i;
   EXPECT_EQ(syn_recv_entries(), size_t(B + 1));
-  EXPECT_TRUE(syn(3000).empty());
-  EXPECT_TRUE(syn(3001).empty());
+  EXPECT_TRUE(syn(42000).empty());
+  EXPECT_TRUE(syn(42001).empty());
   EXPECT_EQ(count(Counter::TcpExt_TCPReqQFullDrop), 2u);
   EXPECT_EQ(count(Counter::TcpExt_ListenDrops), 2u);
   EXPECT_EQ(count(Counter::TcpExt_ListenOverflows), 0u);
@@ -264,8 +264,8 @@ TEST_F(Listener, L12_CookiesOffFullSynQueueDropsWithReqQFullDrop) {
 TEST_F(Listener, L15_BacklogZeroCookiesOffAnswersOneSilentSyn) {
   server.sysctls().tcp_syncookies = 0;
   listen(0);
-  EXPECT_EQ(syn(2000).size(), 1u);
-  EXPECT_TRUE(syn(2001).empty());
+  EXPECT_EQ(syn(41000).size(), 1u);
+  EXPECT_TRUE(syn(41001).empty());
   EXPECT_EQ(count(Counter::TcpExt_TCPReqQFullDrop), 1u);
 }
 
@@ -273,8 +273,8 @@ TEST_F(Listener, L21_MaxSynBacklogQuarterRuleWithoutCookies) {
   server.sysctls().tcp_syncookies = 0;
   server.sysctls().tcp_max_syn_backlog = 8;
   listen(100);
-  for (int i = 0; i < 7; ++i) EXPECT_EQ(syn(uint16_t(2000 + i)).size(), 1u) << i;
-  EXPECT_TRUE(syn(2007).empty());
+  for (int i = 0; i < 7; ++i) EXPECT_EQ(syn(uint16_t(41000 + i)).size(), 1u) << i;
+  EXPECT_TRUE(syn(41007).empty());
   EXPECT_EQ(count(Counter::TcpExt_ListenDrops), 1u);
   EXPECT_EQ(count(Counter::TcpExt_TCPReqQFullDrop), 0u);
   EXPECT_EQ(count(Counter::TcpExt_ListenOverflows), 0u);
@@ -284,16 +284,16 @@ TEST_F(Listener, LegacySynQueueCheckAdmitsOnlyB) {
   server.sysctls().tcp_syncookies = 0;
   server.sysctls().syn_queue_check = "legacy";
   listen(2);
-  EXPECT_EQ(syn(2000).size(), 1u);
-  EXPECT_EQ(syn(2001).size(), 1u);
-  EXPECT_TRUE(syn(2002).empty());  // qlen >= B
+  EXPECT_EQ(syn(41000).size(), 1u);
+  EXPECT_EQ(syn(41001).size(), 1u);
+  EXPECT_TRUE(syn(41002).empty());  // qlen >= B
 }
 
 // ------------------------------------------------------------------ §2 SYN-ACK timer
 
 TEST_F(Listener, L22_SilentPeerSynAckScheduleAndExpiry) {
   listen(10);
-  auto first = syn(2000);
+  auto first = syn(41000);
   ASSERT_EQ(first.size(), 1u);
   std::vector<Time> at{first[0].at};
   for (const Sent& s : run_until(200s)) {
@@ -310,13 +310,13 @@ TEST_F(Listener, L22_SilentPeerSynAckScheduleAndExpiry) {
 
 TEST_F(Listener, L22_RequestGoneExactlyAt63s) {
   listen(10);
-  syn(2000);
+  syn(41000);
   run_until(63s - 1ns);
   EXPECT_EQ(syn_recv_entries(), 1u);
   run_until(63s);
   EXPECT_EQ(syn_recv_entries(), 0u);
   // Its late ACK now meets the bare listener: RST.
-  peer.send(now, 2000, 80, f::ACK, 1001, 12345);
+  peer.send(now, Seg().from(41000).to(80).seq(1001).ack(12345));
   auto out = drain(server);
   ASSERT_EQ(out.size(), 1u);
   EXPECT_TRUE(out[0].is(f::RST));
@@ -326,7 +326,7 @@ TEST_F(Listener, L22_RequestGoneExactlyAt63s) {
 TEST_F(Listener, L23_SynackRetriesTwo) {
   server.sysctls().tcp_synack_retries = 2;
   listen(10);
-  syn(2000);
+  syn(41000);
   std::vector<Time> at{0s};
   for (const Sent& s : run_until(6999ms)) at.push_back(s.at);
   EXPECT_EQ(at, (std::vector<Time>{0s, 1s, 3s}));
@@ -338,7 +338,7 @@ TEST_F(Listener, L23_SynackRetriesTwo) {
 TEST_F(Listener, L24_TcpSyncntOnTheListener) {
   listen(10);
   ASSERT_EQ(server.setsockopt(lfd, SockOpt::tcp_syncnt, 1), Errno::ok);
-  syn(2000);
+  syn(41000);
   std::vector<Time> at{0s};
   for (const Sent& s : run_until(2999ms)) at.push_back(s.at);
   EXPECT_EQ(at, (std::vector<Time>{0s, 1s}));
@@ -351,18 +351,18 @@ TEST_F(Listener, L24_TcpSyncntOnTheListener) {
 
 TEST_F(Listener, L26_DuplicateSynResendsSynAckRateLimited) {
   listen(10);
-  auto first = syn(2000, 5000);
+  auto first = syn(41000, 5000);
   ASSERT_EQ(first.size(), 1u);
   now = 100ms;
-  auto again = syn(2000, 5000);
+  auto again = syn(41000, 5000);
   ASSERT_EQ(again.size(), 1u);
   EXPECT_TRUE(again[0].is(f::SYN | f::ACK));
   EXPECT_EQ(again[0].tcp.seq, first[0].tcp.seq);
   now = 300ms;  // within 500 ms of the resend
-  EXPECT_TRUE(syn(2000, 5000).empty());
+  EXPECT_TRUE(syn(41000, 5000).empty());
   EXPECT_EQ(count(Counter::TcpExt_TCPACKSkippedSynRecv), 1u);
   now = 700ms;
-  EXPECT_EQ(syn(2000, 5000).size(), 1u);
+  EXPECT_EQ(syn(41000, 5000).size(), 1u);
   EXPECT_EQ(syn_recv_entries(), 1u);
 }
 
@@ -370,9 +370,9 @@ TEST_F(Listener, L26_DuplicateSynKeepsTheRequestsTimerSchedule) {
   // Host kernel (tests/scripts/linux/synrecv-dup-syn.pkt): a SYN-ACK resent
   // for a duplicate SYN at 200 ms does not move the retransmission at 1 s.
   listen(10);
-  ASSERT_EQ(syn(2000, 5000).size(), 1u);
+  ASSERT_EQ(syn(41000, 5000).size(), 1u);
   now = 200ms;
-  ASSERT_EQ(syn(2000, 5000).size(), 1u);
+  ASSERT_EQ(syn(41000, 5000).size(), 1u);
   std::vector<Time> at;
   for (const Sent& s : run_until(3s)) at.push_back(s.at);
   EXPECT_EQ(at, (std::vector<Time>{1s, 3s}));
@@ -380,8 +380,8 @@ TEST_F(Listener, L26_DuplicateSynKeepsTheRequestsTimerSchedule) {
 
 TEST_F(Listener, L27_InWindowSynWithNewIsnGetsRstAckAndRemovesRequest) {
   listen(10);
-  ASSERT_EQ(syn(2000, 5000).size(), 1u);
-  auto out = syn(2000, 5100);  // in window (rcv_nxt = 5001)
+  ASSERT_EQ(syn(41000, 5000).size(), 1u);
+  auto out = syn(41000, 5100);  // in window (rcv_nxt = 5001)
   ASSERT_EQ(out.size(), 1u);
   EXPECT_TRUE(out[0].is(f::RST | f::ACK));
   EXPECT_EQ(out[0].tcp.seq, 0u);
@@ -393,27 +393,27 @@ TEST_F(Listener, L27_InWindowSynWithNewIsnGetsRstAckAndRemovesRequest) {
 
 TEST_F(Listener, L28_WrongAckNumberGetsRstAndRequestStays) {
   listen(10);
-  auto sa = syn(2000, 5000);
+  auto sa = syn(41000, 5000);
   ASSERT_EQ(sa.size(), 1u);
-  peer.send(now, 2000, 80, f::ACK, 5001, sa[0].tcp.seq + 7);
+  peer.send(now, Seg().from(41000).to(80).seq(5001).ack(sa[0].tcp.seq + 7));
   auto out = drain(server);
   ASSERT_EQ(out.size(), 1u);
   EXPECT_TRUE(out[0].is(f::RST));
   EXPECT_EQ(out[0].tcp.seq, sa[0].tcp.seq + 7);
   EXPECT_EQ(syn_recv_entries(), 1u);
   // The right ACK still completes it.
-  peer.send(now, 2000, 80, f::ACK, 5001, sa[0].tcp.seq + 1);
+  peer.send(now, Seg().from(41000).to(80).seq(5001).ack(sa[0].tcp.seq + 1));
   EXPECT_EQ(listener_info().recv_q, 1u);
   EXPECT_EQ(count(Counter::Tcp_PassiveOpens), 1u);
 }
 
 TEST_F(Listener, L29_RstInWindowRemovesRequestOutOfWindowIgnored) {
   listen(10);
-  ASSERT_EQ(syn(2000, 5000).size(), 1u);
-  peer.send(now, 2000, 80, f::RST, 5001 + 1000000, 0);  // far out of window
+  ASSERT_EQ(syn(41000, 5000).size(), 1u);
+  peer.send(now, Seg().from(41000).to(80).rst().seq(5001 + 1000000));  // far out of window
   EXPECT_TRUE(drain(server).empty());
   EXPECT_EQ(syn_recv_entries(), 1u);
-  peer.send(now, 2000, 80, f::RST, 5001, 0);  // at rcv_nxt
+  peer.send(now, Seg().from(41000).to(80).rst().seq(5001));  // at rcv_nxt
   EXPECT_TRUE(drain(server).empty());
   EXPECT_EQ(syn_recv_entries(), 0u);
   EXPECT_EQ(count(Counter::TcpExt_EmbryonicRsts), 1u);
@@ -426,11 +426,11 @@ TEST_F(Listener, L31_SegmentsToAListener) {
   const std::vector<uint8_t> dropped_flags = {f::SYN | f::FIN, f::RST,         f::SYN | f::RST, 0,
                                               f::FIN,          f::RST | f::ACK};
   for (uint8_t fl : dropped_flags) {
-    peer.send(now, 3000, 80, fl, 777, 888);
+    peer.send(now, Seg().from(42000).to(80).seq(777).ack(888).flags(fl));
     EXPECT_TRUE(drain(server).empty()) << int(fl);
   }
   for (uint8_t fl : {uint8_t(f::SYN | f::ACK), uint8_t(f::ACK)}) {
-    peer.send(now, 3000, 80, fl, 777, 888);
+    peer.send(now, Seg().from(42000).to(80).seq(777).ack(888).flags(fl));
     auto out = drain(server);
     ASSERT_EQ(out.size(), 1u) << int(fl);
     EXPECT_TRUE(out[0].is(f::RST));
@@ -439,7 +439,7 @@ TEST_F(Listener, L31_SegmentsToAListener) {
   EXPECT_EQ(syn_recv_entries(), 0u);
   // A SYN with payload: the SYN-ACK acknowledges only the SYN.
   std::string data = "early data";
-  peer.send(now, 3001, 80, f::SYN, 5000, 0, bytes(data), FakePeer::syn_opts());
+  peer.send(now, Seg().from(42001).to(80).syn().seq(5000).mss(1460).payload(bytes(data)));
   auto out = drain(server);
   ASSERT_EQ(out.size(), 1u);
   EXPECT_TRUE(out[0].is(f::SYN | f::ACK));
@@ -449,21 +449,21 @@ TEST_F(Listener, L31_SegmentsToAListener) {
 
 TEST_F(Listener, L32_CloseListenerResetsChildrenAndLaterAcksGetRst) {
   listen(10);
-  Sent a = handshake(1001, 100);
-  Sent b = handshake(1002, 200);
-  auto pending = syn(1003, 300);
+  Sent a = handshake(40001, 100);
+  Sent b = handshake(40002, 200);
+  auto pending = syn(40003, 300);
   ASSERT_EQ(pending.size(), 1u);
   ASSERT_EQ(server.close(lfd), Errno::ok);
   auto out = drain(server);
   ASSERT_EQ(out.size(), 2u);
   for (const Sent& s : out) EXPECT_TRUE(s.is(f::RST | f::ACK));
-  EXPECT_EQ(out[0].dport, 1001);
+  EXPECT_EQ(out[0].dport, 40001);
   EXPECT_EQ(out[0].tcp.seq, a.tcp.seq + 1);
   EXPECT_EQ(out[0].tcp.ack, 101u);
-  EXPECT_EQ(out[1].dport, 1002);
+  EXPECT_EQ(out[1].dport, 40002);
   EXPECT_EQ(out[1].tcp.seq, b.tcp.seq + 1);
   EXPECT_TRUE(server.sockets().empty());
-  peer.send(now, 1003, 80, f::ACK, 301, pending[0].tcp.seq + 1);
+  peer.send(now, Seg().from(40003).to(80).seq(301).ack(pending[0].tcp.seq + 1));
   auto rst = drain(server);
   ASSERT_EQ(rst.size(), 1u);
   EXPECT_TRUE(rst[0].is(f::RST));
@@ -473,26 +473,20 @@ TEST_F(Listener, L32_CloseListenerResetsChildrenAndLaterAcksGetRst) {
 
 TEST_F(Listener, L33_ShrinkingBacklogDropsSynsUntilQueueFits) {
   listen(5);
-  for (uint16_t p = 1001; p <= 1004; ++p) handshake(p);
+  for (uint16_t p = 40001; p <= 40004; ++p) handshake(p);
   ASSERT_EQ(server.listen(lfd, 1), Errno::ok);
-  EXPECT_TRUE(syn(2000).empty());  // acc 4 > 1
+  EXPECT_TRUE(syn(41000).empty());  // acc 4 > 1
   ASSERT_TRUE(server.accept(lfd).ok());
   ASSERT_TRUE(server.accept(lfd).ok());
-  EXPECT_TRUE(syn(2001).empty());  // acc 2 > 1
+  EXPECT_TRUE(syn(41001).empty());  // acc 2 > 1
   ASSERT_TRUE(server.accept(lfd).ok());
-  EXPECT_EQ(syn(2002).size(), 1u);  // acc 1 ≤ 1
+  EXPECT_EQ(syn(41002).size(), 1u);  // acc 1 ≤ 1
   EXPECT_EQ(count(Counter::TcpExt_ListenOverflows), 2u);
 }
 
 TEST_F(Listener, SynAckCarriesOptionsAndRequestIsListedAsSynRecv) {
   listen(10);
-  wire::TcpOptions o = FakePeer::syn_opts();
-  o.has_wscale = true;
-  o.wscale = 7;
-  o.sack_permitted = true;
-  o.has_timestamps = true;
-  o.ts_val = 4242;
-  peer.send(now, 2000, 80, f::SYN, 5000, 0, {}, o);
+  peer.send(now, Seg().from(41000).to(80).syn().seq(5000).mss(1460).ws(7).sack_ok().ts(4242, 0));
   auto out = drain(server);
   ASSERT_EQ(out.size(), 1u);
   const wire::TcpOptions& so = out[0].tcp.options;
@@ -507,7 +501,7 @@ TEST_F(Listener, SynAckCarriesOptionsAndRequestIsListedAsSynRecv) {
   ASSERT_EQ(socks.size(), 2u);
   EXPECT_EQ(socks[1].state, TcpState::syn_received);
   EXPECT_EQ(socks[1].fd, -1);
-  EXPECT_EQ(socks[1].remote, ep("10.0.0.9", 2000));
+  EXPECT_EQ(socks[1].remote, ep("10.0.0.9", 41000));
   EXPECT_EQ(listener_info().recv_q, 0u);
 }
 

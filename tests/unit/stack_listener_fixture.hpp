@@ -49,10 +49,12 @@ struct ListenerFixture : ::testing::Test {
       if (s.state == TcpState::syn_received && s.fd == -1) ++n;
     return n;
   }
-  /// Sends a SYN from port `sport` and returns what the server answered.
+  /// Sends a SYN from port `sport` (MSS 1460 unless `o` says otherwise) and
+  /// returns what the server answered.
   std::vector<Sent> syn(uint16_t sport, uint32_t isn = 1000,
-                        const wire::TcpOptions& o = FakePeer::syn_opts(), uint8_t extra_flags = 0) {
-    peer.send(now, sport, 80, f::SYN | extra_flags, isn, 0, {}, o);
+                        const wire::TcpOptions& o = Seg().mss(1460).h.options,
+                        uint8_t extra_flags = 0) {
+    peer.send(now, Seg().from(sport).to(80).flags(f::SYN | extra_flags).seq(isn).options(o));
     return drain(server);
   }
   /// Runs the server's timers until `until`, collecting what it sends.

@@ -15,14 +15,14 @@ TEST_P(EveryModel, L35_AcceptOrderIsCompletionOrderAndReadableOnlyWhenQueued) {
   listen(GetParam(), 4);
   EXPECT_EQ(*server.poll(lfd) & kReadable, 0u);
   std::vector<Sent> synacks;
-  for (uint16_t p = 1001; p <= 1003; ++p) {
+  for (uint16_t p = 40001; p <= 40003; ++p) {
     auto out = syn(p);
     ASSERT_EQ(out.size(), 1u) << p;
     synacks.push_back(out[0]);
   }
   EXPECT_EQ(*server.poll(lfd) & kReadable, 0u);  // half-open connections are not readable
-  const uint16_t order[] = {1003, 1001, 1002};
-  for (uint16_t p : order) ack(p, 1001, synacks[p - 1001].tcp.seq + 1);
+  const uint16_t order[] = {40003, 40001, 40002};
+  for (uint16_t p : order) ack(p, 1001, synacks[p - 40001].tcp.seq + 1);
   EXPECT_NE(*server.poll(lfd) & kReadable, 0u);
   for (uint16_t p : order) {
     Endpoint remote;
@@ -38,7 +38,7 @@ TEST_P(EveryModel, ListenerShowsItsModelAndDecisionsNameIt) {
   trace_events();
   listen(GetParam(), 4);
   EXPECT_EQ(listener_info().model, GetParam());
-  syn(1001);
+  syn(40001);
   ASSERT_FALSE(events.empty());
   EXPECT_EQ(events[0].model, GetParam());
   EXPECT_EQ(events[0].decision, ListenDecision::request);

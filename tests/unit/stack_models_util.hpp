@@ -19,7 +19,7 @@ struct ModelListener : ListenerFixture {
   uint32_t accept_queue() const { return listener_info().recv_q; }
   size_t half_open() const { return server.impl().request_count(); }
   std::vector<Sent> ack(uint16_t sport, uint32_t seq, uint32_t ack_no) {
-    peer.send(now, sport, 80, f::ACK, seq, ack_no);
+    peer.send(now, Seg().from(sport).to(80).seq(seq).ack(ack_no));
     return drain(server);
   }
   /// SYN, SYN-ACK, ACK; returns the SYN-ACK (expects nothing after the ACK).

@@ -296,6 +296,10 @@ TEST_F(Api, Linger) {
   ASSERT_EQ(st.set_linger(fd, {true, 5}), Errno::ok);
   EXPECT_TRUE(st.get_linger(fd)->on);
   EXPECT_EQ(st.get_linger(fd)->seconds, 5);
+  // Off keeps the time, as Linux reports it ({onoff=0, linger=5}).
+  ASSERT_EQ(st.set_linger(fd, {false, 0}), Errno::ok);
+  EXPECT_FALSE(st.get_linger(fd)->on);
+  EXPECT_EQ(st.get_linger(fd)->seconds, 5);
 }
 
 TEST_F(ApiTwoStacks, LingerZeroCloseSendsRst) {

@@ -84,12 +84,12 @@ TEST(Listener8, L08_FullAcceptQueueWithCookiesAlwaysCountsDoCookiesAndDrops) {
   int lfd = *server.socket(SockType::stream);
   ASSERT_EQ(server.bind(lfd, ep("10.0.0.1", 80)), Errno::ok);
   ASSERT_EQ(server.listen(lfd, 0), Errno::ok);
-  peer.syn(0s, 1001, 80, 1000);
+  peer.send(0s, Seg().from(40001).to(80).syn().seq(1000).mss(1460));
   auto sa = drain(server);
   ASSERT_EQ(sa.size(), 1u);
-  peer.send(0s, 1001, 80, f::ACK, 1001, sa[0].tcp.seq + 1);
+  peer.send(0s, Seg().from(40001).to(80).seq(1001).ack(sa[0].tcp.seq + 1));
   server.sysctls().tcp_syncookies = 2;
-  peer.syn(0s, 1002, 80, 1000);
+  peer.send(0s, Seg().from(40002).to(80).syn().seq(1000).mss(1460));
   EXPECT_TRUE(drain(server).empty());
   EXPECT_EQ(server.counters()[Counter::TcpExt_TCPReqQFullDoCookies], 1u);
   EXPECT_EQ(server.counters()[Counter::TcpExt_ListenOverflows], 1u);

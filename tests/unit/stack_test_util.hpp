@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "seg_builder.hpp"
 #include "synq/stack.hpp"
 #include "wire/wire.hpp"
 
@@ -60,6 +61,13 @@ inline Sent parse_sent(Time at, std::span<const uint8_t> pkt) {
   return s;
 }
 
+/// Every field `want` states, compared with a TCP segment a stack sent.
+inline ::testing::AssertionResult same_segment(const Sent& got, const Seg& want) {
+  if (got.protocol != wire::ip_proto::TCP)
+    return ::testing::AssertionFailure() << "sent IP protocol " << int(got.protocol) << ", not TCP";
+  return same_segment(got.tcp, got.payload, want);
+}
+
 inline std::vector<Sent> drain(Stack& st) {
   std::vector<Sent> out;
   st.drain_output([&](std::span<const uint8_t> p) { out.push_back(parse_sent(st.now(), p)); });
@@ -79,40 +87,24 @@ inline Endpoint ep(const char* addr, uint16_t port) {
 }
 
 /// A hand-driven remote host: builds segments from `addr` into one Stack.
+/// Each segment is a named Seg (seg_builder.hpp) that states its ports;
+/// its window is 64240 unless stated.
 struct FakePeer {
   Stack& stack;
   IpAddr addr;
   IpAddr server;
 
-  std::vector<uint8_t> tcp_packet(uint16_t sport, uint16_t dport, uint8_t flags, uint32_t seq,
-                                  uint32_t ack, std::span<const uint8_t> payload = {},
-                                  const wire::TcpOptions& opts = {}, uint16_t window = 64240) {
-    wire::TcpHeader h;
-    h.sport = sport;
-    h.dport = dport;
-    h.seq = seq;
-    h.ack = ack;
-    h.flags = flags;
-    h.window = window;
-    h.options = opts;
-    std::vector<uint8_t> buf(2000 + payload.size());
-    size_t n = wire::build_tcp(buf, addr, server, h, payload);
+  std::vector<uint8_t> tcp_packet(const Seg& s) const {
+    EXPECT_TRUE(s.has(Seg::kSport) && s.has(Seg::kDport))
+        << "a fake peer's segment names its ports";
+    wire::TcpHeader h = s.h;
+    if (!s.has(Seg::kWindow)) h.window = 64240;
+    std::vector<uint8_t> buf(2000 + s.data.size());
+    size_t n = wire::build_tcp(buf, addr, server, h, s.data);
     buf.resize(n);
     return buf;
   }
-  void send(Time now, uint16_t sport, uint16_t dport, uint8_t flags, uint32_t seq, uint32_t ack,
-            std::span<const uint8_t> payload = {}, const wire::TcpOptions& opts = {}) {
-    stack.input(now, tcp_packet(sport, dport, flags, seq, ack, payload, opts));
-  }
-  static wire::TcpOptions syn_opts() {
-    wire::TcpOptions o;
-    o.has_mss = true;
-    o.mss = 1460;
-    return o;
-  }
-  void syn(Time now, uint16_t sport, uint16_t dport, uint32_t isn) {
-    send(now, sport, dport, f::SYN, isn, 0, {}, syn_opts());
-  }
+  void send(Time now, const Seg& s) { stack.input(now, tcp_packet(s)); }
 };
 
 /// Two stacks joined by a link with a fixed one-way latency, in virtual time.

@@ -119,7 +119,7 @@ struct Input : ::testing::Test {
 };
 
 TEST_F(Input, TruncatedIpPacketIsAHeaderError) {
-  auto p = peer.tcp_packet(1000, 80, f::SYN, 1, 0);
+  auto p = peer.tcp_packet(Seg().from(40000).to(80).syn().seq(1));
   p.resize(10);
   st.input(0s, p);
   EXPECT_EQ(st.counters()[Counter::Ip_InReceives], 1u);
@@ -131,7 +131,7 @@ TEST_F(Input, TruncatedIpPacketIsAHeaderError) {
 }
 
 TEST_F(Input, BadTcpChecksumIsCountedAndNotAnswered) {
-  auto p = peer.tcp_packet(1000, 80, f::SYN, 1, 0);
+  auto p = peer.tcp_packet(Seg().from(40000).to(80).syn().seq(1));
   p[p.size() - 1] ^= 0x55;  // last byte of the TCP header
   st.input(0s, p);
   EXPECT_EQ(st.counters()[Counter::Tcp_InErrs], 1u);
@@ -141,7 +141,7 @@ TEST_F(Input, BadTcpChecksumIsCountedAndNotAnswered) {
 }
 
 TEST_F(Input, TruncatedTcpHeaderIsAnInErr) {
-  auto p = peer.tcp_packet(1000, 80, f::SYN, 1, 0);
+  auto p = peer.tcp_packet(Seg().from(40000).to(80).syn().seq(1));
   // Keep the IP header consistent but cut the TCP header to 10 bytes.
   p.resize(30);
   p[2] = 0;
@@ -159,7 +159,7 @@ TEST_F(Input, TruncatedTcpHeaderIsAnInErr) {
 
 TEST_F(Input, PacketForAnotherAddressIsAnAddrError) {
   FakePeer stray{st, *IpAddr::parse("10.0.0.9"), *IpAddr::parse("10.0.0.77")};
-  stray.syn(0s, 1000, 80, 1);
+  stray.send(0s, Seg().from(40000).to(80).syn().seq(1).mss(1460));
   EXPECT_EQ(st.counters()[Counter::Ip_InAddrErrors], 1u);
   EXPECT_EQ(st.counters()[Counter::Ip_InDelivers], 0u);
   EXPECT_TRUE(drain(st).empty());
@@ -179,39 +179,35 @@ TEST_F(Input, UnknownProtocolCounted) {
 TEST_F(Input, ClosedPortRstRules) {
   // RFC 9293 §3.10.7.1. No ACK: RST|ACK seq 0, ack = SEG.SEQ + SEG.LEN.
   std::string data = "abc";
-  peer.send(0s, 1000, 81, f::SYN | f::FIN, 100, 0, bytes(data));
+  peer.send(0s, Seg().from(40000).to(81).syn().fin().seq(100).payload(bytes(data)));
   auto out = drain(st);
   ASSERT_EQ(out.size(), 1u);
-  EXPECT_TRUE(out[0].is(f::RST | f::ACK));
-  EXPECT_EQ(out[0].tcp.seq, 0u);
-  EXPECT_EQ(out[0].tcp.ack, 100u + 3 + 1 + 1);
-  EXPECT_EQ(out[0].dport, 1000);
-  EXPECT_EQ(out[0].sport, 81);
+  EXPECT_TRUE(
+      same_segment(out[0], Seg().from(81).to(40000).rst().seq(0).ack(100 + 3 + 1 + 1).len(0)));
   // ACK set: RST seq = SEG.ACK.
-  peer.send(0s, 1000, 81, f::ACK | f::PSH, 100, 5555, bytes(data));
+  peer.send(0s, Seg().from(40000).to(81).psh().seq(100).ack(5555).payload(bytes(data)));
   out = drain(st);
   ASSERT_EQ(out.size(), 1u);
-  EXPECT_TRUE(out[0].is(f::RST));
-  EXPECT_EQ(out[0].tcp.seq, 5555u);
+  EXPECT_TRUE(same_segment(out[0], Seg().from(81).to(40000).rst().seq(5555).len(0)));
   // Never answer a RST.
-  peer.send(0s, 1000, 81, f::RST, 100, 0);
-  peer.send(0s, 1000, 81, f::RST | f::ACK, 100, 5);
+  peer.send(0s, Seg().from(40000).to(81).rst().seq(100));
+  peer.send(0s, Seg().from(40000).to(81).rst().seq(100).ack(5));
   EXPECT_TRUE(drain(st).empty());
   EXPECT_EQ(st.counters()[Counter::Tcp_OutRsts], 2u);
   EXPECT_EQ(st.counters()[Counter::Tcp_InSegs], 4u);
 }
 
 TEST_F(Input, IpIdChangesPerPacketAndOutputBuffersAreReused) {
-  for (int i = 0; i < 3; ++i) peer.send(0s, 1000, 81, f::ACK, 1, 1);
+  for (int i = 0; i < 3; ++i) peer.send(0s, Seg().from(40000).to(81).seq(1).ack(1));
   std::vector<uint16_t> ids;
   st.drain_output([&](std::span<const uint8_t> p) { ids.push_back(uint16_t(p[4] << 8 | p[5])); });
   ASSERT_EQ(ids.size(), 3u);
   EXPECT_EQ(uint16_t(ids[1] - ids[0]), 1);
   EXPECT_EQ(uint16_t(ids[2] - ids[1]), 1);
   const uint8_t* first = nullptr;
-  peer.send(0s, 1000, 81, f::ACK, 1, 1);
+  peer.send(0s, Seg().from(40000).to(81).seq(1).ack(1));
   st.drain_output([&](std::span<const uint8_t> p) { first = p.data(); });
-  peer.send(0s, 1000, 81, f::ACK, 1, 1);
+  peer.send(0s, Seg().from(40000).to(81).seq(1).ack(1));
   const uint8_t* second = nullptr;
   st.drain_output([&](std::span<const uint8_t> p) { second = p.data(); });
   EXPECT_EQ(first, second);

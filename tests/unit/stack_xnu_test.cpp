@@ -24,8 +24,8 @@ TEST_F(Xnu, L43_ZeroNegativeOrAboveSomaxconnBecomes128) {
 
 TEST_F(Xnu, RelistenKeepsQueues) {
   listen("xnu", 4);
-  handshake(1001);
-  ASSERT_EQ(syn(1002).size(), 1u);
+  handshake(40001);
+  ASSERT_EQ(syn(40002).size(), 1u);
   ASSERT_EQ(server.listen(lfd, 2), Errno::ok);
   EXPECT_EQ(accept_queue(), 1u);
   EXPECT_EQ(half_open(), 1u);
@@ -34,42 +34,42 @@ TEST_F(Xnu, RelistenKeepsQueues) {
 TEST_F(Xnu, L43_OverflowEvictsTheOldestEmbryonicConnection) {
   trace_events();
   listen("xnu", 2);
-  auto a = syn(1001);
-  auto b = syn(1002);
+  auto a = syn(40001);
+  auto b = syn(40002);
   ASSERT_EQ(a.size(), 1u);
   ASSERT_EQ(b.size(), 1u);
-  auto c = syn(1003);  // full: 1001 (the oldest) is evicted, 1003 admitted
+  auto c = syn(40003);  // full: 40001 (the oldest) is evicted, 40003 admitted
   ASSERT_EQ(c.size(), 1u);
   EXPECT_TRUE(c[0].is(f::SYN | f::ACK));
   EXPECT_EQ(half_open(), 2u);
   EXPECT_EQ(count(Counter::FreeBSD_listendrop), 1u);
   EXPECT_EQ(count(Counter::Tcp_AttemptFails), 1u);
   // The victim learns nothing until its ACK finds no socket: RST.
-  auto out = ack(1001, 1001, a[0].tcp.seq + 1);
+  auto out = ack(40001, 1001, a[0].tcp.seq + 1);
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].tcp.flags, f::RST);
-  // 1002 and 1003 complete.
-  EXPECT_TRUE(ack(1002, 1001, b[0].tcp.seq + 1).empty());
-  EXPECT_TRUE(ack(1003, 1001, c[0].tcp.seq + 1).empty());
+  // 40002 and 40003 complete.
+  EXPECT_TRUE(ack(40002, 1001, b[0].tcp.seq + 1).empty());
+  EXPECT_TRUE(ack(40003, 1001, c[0].tcp.seq + 1).empty());
   EXPECT_EQ(accept_queue(), 2u);
   bool evicted = false;
   for (const ListenEvent& e : events)
-    evicted |= e.tuple.remote.port == 1001 && e.decision == ListenDecision::drop &&
+    evicted |= e.tuple.remote.port == 40001 && e.decision == ListenDecision::drop &&
                e.counter == Counter::Tcp_AttemptFails;
   EXPECT_TRUE(evicted);
 }
 
 TEST_F(Xnu, L43_NothingEmbryonicToEvictDropsTheSynSilently) {
   listen("xnu", 2);
-  handshake(1001);
-  handshake(1002);
-  EXPECT_TRUE(syn(1003).empty());
+  handshake(40001);
+  handshake(40002);
+  EXPECT_TRUE(syn(40003).empty());
   EXPECT_EQ(count(Counter::FreeBSD_listendrop), 1u);
   EXPECT_EQ(half_open(), 0u);
   // Half-open + complete never exceeds B, and room returns with accept().
   ASSERT_TRUE(server.accept(lfd).ok());
-  EXPECT_EQ(syn(1003).size(), 1u);
-  EXPECT_EQ(syn(1004).size(), 1u);  // full again: 1003, the only embryonic one, makes room
+  EXPECT_EQ(syn(40003).size(), 1u);
+  EXPECT_EQ(syn(40004).size(), 1u);  // full again: 40003, the only embryonic one, makes room
   EXPECT_EQ(half_open(), 1u);
   EXPECT_EQ(count(Counter::FreeBSD_listendrop), 2u);
   EXPECT_EQ(count(Counter::Tcp_AttemptFails), 1u);
@@ -77,8 +77,8 @@ TEST_F(Xnu, L43_NothingEmbryonicToEvictDropsTheSynSilently) {
 
 TEST_F(Xnu, BareAckToAFullListenerGetsRst) {
   listen("xnu", 1);
-  handshake(1001);
-  auto out = ack(1009, 5000, 6000);  // the limit is checked only for a SYN
+  handshake(40001);
+  auto out = ack(40009, 5000, 6000);  // the limit is checked only for a SYN
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].tcp.flags, f::RST);
   EXPECT_EQ(out[0].tcp.seq, 6000u);
@@ -86,7 +86,7 @@ TEST_F(Xnu, BareAckToAFullListenerGetsRst) {
 
 TEST_F(Xnu, EmbryonicSynAckScheduleAndSeventyFiveSecondTimer) {
   listen("xnu", 4);
-  ASSERT_EQ(syn(1001).size(), 1u);
+  ASSERT_EQ(syn(40001).size(), 1u);
   std::vector<Time> at;
   for (const Sent& s : run_until(80s)) at.push_back(s.at);
   EXPECT_EQ(at, (std::vector<Time>{1s, 3s, 7s, 15s, 31s, 63s}));

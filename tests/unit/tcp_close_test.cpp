@@ -44,9 +44,7 @@ TEST_F(TcpTest, ShutdownRead_RecvReturnsZero_ButLaterDataIsStillReadable) {
   conn->shutdown_read();
   uint8_t buf[16];
   EXPECT_EQ(*conn->recv(now, buf), 0u);
-  Seg data = Seg().psh().seq(kIrs + 1).ack(kIss + 1).ts(kPeerTs + 1, 0);
-  data.data = {'l', 'a', 't', 'e'};
-  inject(data);
+  inject(Seg().psh().seq(kIrs + 1).ack(kIss + 1).ts(kPeerTs + 1, 0).payload("late"));
   expect(ACK, kIss + 1, kIrs + 5);
   EXPECT_EQ(conn->readable_bytes(), 4u);
   EXPECT_EQ(*conn->recv(now, buf), 4u);
@@ -58,9 +56,7 @@ TEST_F(TcpTest, TimeWait_GivesItsBuffersBack) {
   // A TIME-WAIT carries no data (Linux keeps only an inet_timewait_sock), so
   // a server with many of them must not hold their send and receive buffers.
   establish();
-  Seg req = Seg().psh().seq(kIrs + 1).ack(kIss + 1).ts(kPeerTs + 1, 0);
-  req.data = {'h', 'i'};
-  inject(req);
+  inject(Seg().psh().seq(kIrs + 1).ack(kIss + 1).ts(kPeerTs + 1, 0).payload("hi"));
   uint8_t buf[8];
   ASSERT_EQ(*conn->recv(now, buf), 2u);
   ASSERT_EQ(send_str("hi"), 2u);

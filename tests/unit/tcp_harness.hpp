@@ -3,6 +3,12 @@
 //
 //   inject(Seg().syn().ack(kIss + 1).seq(kIrs).mss(1460));   // "recv!"
 //   expect(ACK, kIss + 1, kIrs + 1);                          // "send!"
+//   expect(Seg().ack(kIrs + 1).seq(kIss + 1).win(502).len(0));
+//
+// Injected segments come from the tuple's remote end to its local end unless
+// a test says otherwise; an expectation compares the ports with the tuple's,
+// the control bits exactly (PSH only when stated) and every other field the
+// test states.
 //
 // Time is virtual: advance_to(t) runs the connection's timers in order.
 #pragma once
@@ -14,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "seg_builder.hpp"
 #include "tcp/connection.hpp"
 #include "tcp/seq.hpp"
 
@@ -27,16 +34,6 @@ struct Sent {
   std::vector<uint8_t> payload;
   Time at{};
 };
-
-inline std::string flag_names(uint8_t f) {
-  std::string s;
-  if (f & SYN) s += "S";
-  if (f & FIN) s += "F";
-  if (f & RST) s += "R";
-  if (f & PSH) s += "P";
-  if (f & ACK) s += ".";
-  return s.empty() ? "none" : s;
-}
 
 inline std::string state_str(TcpState s) {
   static const char* names[] = {"CLOSED",      "LISTEN",     "SYN-SENT",   "SYN-RECEIVED",
@@ -66,69 +63,9 @@ class RecordingHost : public ConnectionHost {
   std::vector<std::pair<TcpState, TcpState>> transitions;
 };
 
-/// A segment the peer sends us.
-struct Seg {
-  wire::TcpHeader h;
-  std::vector<uint8_t> data;
-  Seg() { h.window = 65535; }
-  Seg& seq(uint32_t s) {
-    h.seq = s;
-    return *this;
-  }
-  Seg& ack(uint32_t a) {
-    h.ack = a;
-    h.flags |= ACK;
-    return *this;
-  }
-  Seg& syn() {
-    h.flags |= SYN;
-    return *this;
-  }
-  Seg& fin() {
-    h.flags |= FIN;
-    return *this;
-  }
-  Seg& rst() {
-    h.flags |= RST;
-    return *this;
-  }
-  Seg& psh() {
-    h.flags |= PSH;
-    return *this;
-  }
-  Seg& win(uint16_t w) {
-    h.window = w;
-    return *this;
-  }
-  Seg& mss(uint16_t m) {
-    h.options.has_mss = true;
-    h.options.mss = m;
-    return *this;
-  }
-  Seg& ws(uint8_t s) {
-    h.options.has_wscale = true;
-    h.options.wscale = s;
-    return *this;
-  }
-  Seg& sack_ok() {
-    h.options.sack_permitted = true;
-    return *this;
-  }
-  Seg& ts(uint32_t val, uint32_t ecr) {
-    h.options.has_timestamps = true;
-    h.options.ts_val = val;
-    h.options.ts_ecr = ecr;
-    return *this;
-  }
-  Seg& payload(const std::string& s) {
-    data.assign(s.begin(), s.end());
-    return *this;
-  }
-  Seg& payload(size_t n, uint8_t fill = 'x') {
-    data.assign(n, fill);
-    return *this;
-  }
-};
+/// Segments the peer sends us and segments we expect to send: one builder for
+/// the stack tests and these (seg_builder.hpp).
+using synq::test::Seg;
 
 inline constexpr uint32_t kIss = 1000;   // our ISS
 inline constexpr uint32_t kIrs = 90000;  // peer's ISS
@@ -149,7 +86,11 @@ class TcpTest : public ::testing::Test {
   // recv!: the peer's segment arrives now.
   void inject(const Seg& s) {
     host.now = now;
-    wire::TcpSegment seg{s.h, std::span<const uint8_t>(s.data)};
+    wire::TcpHeader h = s.h;
+    if (!s.has(Seg::kSport)) h.sport = tuple.remote.port;
+    if (!s.has(Seg::kDport)) h.dport = tuple.local.port;
+    if (!s.has(Seg::kWindow)) h.window = 65535;
+    wire::TcpSegment seg{h, std::span<const uint8_t>(s.data)};
     conn->on_segment(now, seg);
     check_deadline();
   }
@@ -177,22 +118,27 @@ class TcpTest : public ::testing::Test {
     host.sent.pop_front();
     return s;
   }
-  Sent expect(uint8_t flags, uint32_t seq, uint32_t ack = 0, size_t len = SIZE_MAX) {
+  // send!: the next segment sent has every field `want` states, and our
+  // tuple's ports unless it states others.
+  Sent expect(Seg want) {
+    if (!want.has(Seg::kSport)) want.from(tuple.local.port);
+    if (!want.has(Seg::kDport)) want.to(tuple.remote.port);
     Sent s = next();
-    EXPECT_EQ(flag_names(s.h.flags & (SYN | FIN | RST | ACK)), flag_names(flags))
-        << "seq " << s.h.seq << " ack " << s.h.ack;
-    EXPECT_EQ(s.h.seq, seq) << flag_names(s.h.flags);
-    if (flags & ACK) {
-      EXPECT_EQ(s.h.ack, ack) << flag_names(s.h.flags);
-    }
-    if (len != SIZE_MAX) {
-      EXPECT_EQ(s.payload.size(), len);
-    }
+    EXPECT_TRUE(synq::test::same_segment(s.h, s.payload, want));
     return s;
   }
+  // The short form: control bits, seq, ack (when ACK is among the flags) and,
+  // if given, the payload length.
+  Sent expect(uint8_t flags, uint32_t seq, uint32_t ack = 0, size_t len = SIZE_MAX) {
+    Seg want = Seg().flags(flags).seq(seq);
+    if (flags & ACK) want.ack(ack);
+    if (len != SIZE_MAX) want.len(len);
+    return expect(want);
+  }
   void expect_nothing() {
-    EXPECT_TRUE(host.sent.empty()) << "unexpected segment " << flag_names(host.sent.front().h.flags)
-                                   << " seq " << host.sent.front().h.seq;
+    EXPECT_TRUE(host.sent.empty())
+        << "unexpected segment "
+        << synq::test::segment_text(host.sent.front().h, host.sent.front().payload.size());
     host.sent.clear();
   }
 
