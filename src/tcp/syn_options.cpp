@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "tcp/connection.hpp"
+#include "tcp/tcp_limits.hpp"
 
 namespace synq::tcp {
 
@@ -10,7 +11,6 @@ namespace {
 // net.core.rmem_max on a default Linux host; tcp_select_initial_window takes
 // max(tcp_rmem[2], rmem_max) as the largest window the socket could ever want.
 constexpr uint32_t kLinuxRmemMax = 212992;
-constexpr uint8_t kMaxWscale = 14;  // RFC 7323 §2.3
 }  // namespace
 
 wire::TcpOptions make_syn_options(const Sysctls& s, uint16_t our_mss, uint8_t our_wscale,
