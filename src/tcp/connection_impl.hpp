@@ -169,9 +169,9 @@ struct Connection::Impl {
     std::span<const uint8_t> data;  // payload still to take
     bool fin;                       // a FIN follows the data
   };
-  bool trim_received(SegmentText& t);  // false: a complete duplicate, ACKed
-  void queue_out_of_order(SegmentText t);
-  void deliver_in_order(SegmentText t);
+  bool trim_received(SegmentText& t);       // false: a complete duplicate, ACKed
+  void queue_out_of_order(SegmentText& t);  // may shorten t
+  void deliver_in_order(SegmentText& t);    // may shorten t
   /// How the handshake's RTT is sampled when our SYN is acknowledged.
   enum class HandshakeRtt : uint8_t {
     tsecr_or_timer,  // SYN-SENT: the SYN-ACK's TSecr if any, else the SYN's send time

@@ -434,7 +434,7 @@ bool Connection::Impl::trim_received(SegmentText& t) {
   return true;
 }
 
-void Connection::Impl::queue_out_of_order(SegmentText t) {
+void Connection::Impl::queue_out_of_order(SegmentText& t) {
   // Out of order (RFC 9293 §3.10.7.4 seventh; RFC 5681 §4.2: ACK at once).
   const size_t room = rcv_ring.capacity() - rcv_ring.size();  // bytes storable past rcv_nxt
   const uint32_t off = t.seq - rcv_nxt;
@@ -463,7 +463,7 @@ void Connection::Impl::queue_out_of_order(SegmentText t) {
   send_ack();
 }
 
-void Connection::Impl::deliver_in_order(SegmentText t) {
+void Connection::Impl::deliver_in_order(SegmentText& t) {
   // At RCV.NXT: into the receive queue, then whatever out-of-order data (and
   // FIN) it makes contiguous.
   if (!t.data.empty()) {
