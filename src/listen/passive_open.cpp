@@ -26,7 +26,8 @@ namespace {
 uint16_t synack_window(const Sysctls& s, uint16_t mss, bool ts_ok, int rcvbuf) {
   const uint16_t seg =
       static_cast<uint16_t>(mss - (ts_ok ? wire::tcp_opt::LEN_TIMESTAMP_ALIGNED : 0));
-  return static_cast<uint16_t>(std::min<uint32_t>(tcp::initial_rcv_window(s, seg, rcvbuf), 65535));
+  return static_cast<uint16_t>(
+      std::min(tcp::initial_rcv_window(s, seg, rcvbuf), tcp::kMaxWindowField));
 }
 
 }  // namespace

@@ -46,10 +46,10 @@ void Connection::Impl::recompute_mss() {
   adv_mss = mtu_mss;
   if (opts.user_mss && opts.user_mss < adv_mss) adv_mss = opts.user_mss;
   // Linux __tcp_mtu_to_mss: clamp to the peer's MSS and TCP_MAXSEG, then
-  // subtract the options every segment carries (timestamps), floor 48.
+  // subtract the options every segment carries (timestamps), floor TCP_MIN_SND_MSS.
   int m = std::min<int>(peer_mss, adv_mss);
-  if (ts_ok) m -= kTsOptionLen;
-  smss = static_cast<uint16_t>(std::max(m, 48));
+  if (ts_ok) m -= wire::tcp_opt::LEN_TIMESTAMP_ALIGNED;
+  smss = static_cast<uint16_t>(std::max(m, int{kMinSndMss}));
 }
 
 void Connection::Impl::set_state(TcpState to) {
@@ -193,7 +193,9 @@ void Connection::init_passive(Time now, const PassiveOpen& p) {
   // The window our SYN-ACK carried (Linux tcp_openreq_init_rwin: MSS less
   // timestamps), or the one a cookie's ACK implies (cookie_v4_check).
   const uint16_t window_mss =
-      p.window_mss ? p.window_mss : static_cast<uint16_t>(c.adv_mss - (c.ts_ok ? kTsOptionLen : 0));
+      p.window_mss
+          ? p.window_mss
+          : static_cast<uint16_t>(c.adv_mss - (c.ts_ok ? wire::tcp_opt::LEN_TIMESTAMP_ALIGNED : 0));
   c.syn_window = initial_rcv_window(c.sys(), window_mss, c.opts.rcvbuf);
   c.snd_una = p.start_state == TcpState::syn_received ? p.iss : p.iss + 1;
   c.snd_nxt = c.snd_max = p.iss + 1;

@@ -22,8 +22,6 @@
 
 namespace synq::tcp {
 
-inline constexpr uint16_t kTsOptionLen = wire::tcp_opt::LEN_TIMESTAMP_ALIGNED;
-
 struct Connection::Impl {
   Impl(Connection& self, ConnectionHost& host, const FourTuple& tuple,
        const ConnectionOptions& opts);

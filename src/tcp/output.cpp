@@ -56,7 +56,7 @@ uint16_t Connection::Impl::select_window() {
   } else {
     field = want >> shift;
   }
-  field = std::min<uint32_t>(field, 65535);
+  field = std::min(field, kMaxWindowField);
   rcv_adv = seq_max(rcv_adv, rcv_nxt + (field << shift));
   rcv_wup = rcv_nxt;
   return static_cast<uint16_t>(field);
@@ -178,7 +178,7 @@ void Connection::Impl::send_syn() {
   h.flags = SYN;
   // Linux tcp_connect_init: initial window from advmss (no timestamp deduction).
   syn_window = initial_rcv_window(s, adv_mss, opts.rcvbuf);
-  h.window = static_cast<uint16_t>(std::min<uint32_t>(syn_window, 65535));
+  h.window = static_cast<uint16_t>(std::min(syn_window, kMaxWindowField));
   h.options = make_syn_options(s, adv_mss, our_wscale(s), ts_clock(now, ts_offset), nullptr);
   offered_ts = h.options.has_timestamps;
   offered_ws = h.options.has_wscale;
@@ -198,7 +198,7 @@ void Connection::Impl::send_synack() {
     o.has_wscale = true;
     o.wscale = rcv_wscale;
   }
-  const auto window = static_cast<uint16_t>(std::min<uint32_t>(syn_window, 65535));
+  const auto window = static_cast<uint16_t>(std::min(syn_window, kMaxWindowField));
   emit(syn_ack(tuple, iss, rcv_nxt, window, o), {});
 }
 

@@ -30,6 +30,9 @@ inline constexpr uint16_t kDefaultMtu = 1500;
 /// Linux TCP_MIN_MSS: the smallest MSS synq derives from an MTU or accepts in TCP_MAXSEG.
 inline constexpr uint16_t kMinMss = 88;
 
+/// Linux TCP_MIN_SND_MSS: the send MSS never drops below it, options subtracted.
+inline constexpr uint16_t kMinSndMss = 48;
+
 /// Linux tcp_mtu_to_mss: the MSS an MTU allows (IPv4 20 + TCP 20 header
 /// bytes, IPv6 40 + 20), for an MTU of 0 the default one.
 inline constexpr uint16_t mss_from_mtu(IpVersion v, uint16_t mtu) {
@@ -39,6 +42,8 @@ inline constexpr uint16_t mss_from_mtu(IpVersion v, uint16_t mtu) {
 
 // ------------------------------------------------------------ windows and timestamps
 
+/// RFC 9293 §3.1: the 16-bit window field's largest value (before RFC 7323 scaling).
+inline constexpr uint32_t kMaxWindowField = 65535;
 /// RFC 6928 initial congestion window in segments; Linux TCP_INIT_CWND.
 inline constexpr uint32_t kInitialCwndSegments = 10;
 /// RFC 7323 §2.3: the largest window scale shift; Linux TCP_MAX_WSCALE.
