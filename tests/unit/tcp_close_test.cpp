@@ -37,23 +37,6 @@ TEST_F(TcpTest, Established_Close_to_FinWait1_FinWait1_Ack_to_FinWait2_Fin_to_Ti
   EXPECT_EQ(path, want);
 }
 
-TEST_F(TcpTest, FinWait1_FinAckAcknowledgingOurFin_to_TimeWait_AckTakenBeforeFin) {
-  // RFC 9293 §3.10.7.4: the fifth step (ACK) runs before the eighth (FIN), so
-  // FIN-WAIT-1 passes through FIN-WAIT-2, never CLOSING.
-  establish(false);
-  conn->close(now);
-  expect(FIN | ACK, kIss + 1, kIrs + 1);
-  inject(Seg().fin().seq(kIrs + 1).ack(kIss + 2));
-  expect(ACK, kIss + 2, kIrs + 2);
-  expect_nothing();
-  EXPECT_EQ(conn->state(), TcpState::time_wait);
-  std::vector<TcpState> path;
-  for (auto& t : host.transitions) path.push_back(t.second);
-  std::vector<TcpState> want = {TcpState::syn_sent, TcpState::established, TcpState::fin_wait_1,
-                                TcpState::fin_wait_2, TcpState::time_wait};
-  EXPECT_EQ(path, want);
-}
-
 TEST_F(TcpTest, ShutdownRead_RecvReturnsZero_ButLaterDataIsStillReadable) {
   // Linux: SHUT_RD makes an empty queue read as EOF, but tcp_data_queue keeps
   // queueing what arrives (packetdrill's shutdown-rd-wr-close.pkt passes on 6.18).
