@@ -1,6 +1,11 @@
 // Counters under their Linux names (/proc/net/snmp and /proc/net/netstat),
-// plus freebsd-only names where the freebsd model differs. Every drop in synq
-// increments one of these.
+// plus freebsd-only names where the freebsd model differs. A dropped segment
+// increments the counter Linux increments at the same spot. Where Linux
+// counts nothing and only names an SKB_DROP_REASON_* (seen by tracing, not by
+// nstat) synq counts nothing either: e.g. a segment without ACK in a
+// synchronized state (TCP_FLAGS), an out-of-window RST (TCP_INVALID_SEQUENCE),
+// a RST without ACK in SYN-SENT (TCP_RESET), new text in CLOSE-WAIT; each such
+// return in src/tcp/input.cpp says so.
 #pragma once
 
 #include <array>
@@ -13,89 +18,90 @@ namespace synq {
 
 // X(group, name): group is the /proc section ("Ip", "Tcp", "TcpExt", "Udp",
 // "FreeBSD"). Enumerators are group_name, e.g. Counter::TcpExt_ListenOverflows.
-#define SYNQ_COUNTER_LIST(X)      \
-  X(Ip, InReceives)               \
-  X(Ip, InHdrErrors)              \
-  X(Ip, InAddrErrors)             \
-  X(Ip, InUnknownProtos)          \
-  X(Ip, InDelivers)               \
-  X(Ip, OutRequests)              \
-  X(Ip, ReasmFails)               \
-  X(Tcp, ActiveOpens)             \
-  X(Tcp, PassiveOpens)            \
-  X(Tcp, AttemptFails)            \
-  X(Tcp, EstabResets)             \
-  X(Tcp, CurrEstab)               \
-  X(Tcp, InSegs)                  \
-  X(Tcp, OutSegs)                 \
-  X(Tcp, RetransSegs)             \
-  X(Tcp, InErrs)                  \
-  X(Tcp, OutRsts)                 \
-  X(Tcp, InCsumErrors)            \
-  X(Udp, InDatagrams)             \
-  X(Udp, NoPorts)                 \
-  X(Udp, InErrors)                \
-  X(Udp, OutDatagrams)            \
-  X(Udp, RcvbufErrors)            \
-  X(Udp, InCsumErrors)            \
-  X(TcpExt, SyncookiesSent)       \
-  X(TcpExt, SyncookiesRecv)       \
-  X(TcpExt, SyncookiesFailed)     \
-  X(TcpExt, EmbryonicRsts)        \
-  X(TcpExt, PAWSActive)           \
-  X(TcpExt, PAWSEstab)            \
-  X(TcpExt, TW)                   \
-  X(TcpExt, DelayedACKs)          \
-  X(TcpExt, ListenOverflows)      \
-  X(TcpExt, ListenDrops)          \
-  X(TcpExt, TCPTimeouts)          \
-  X(TcpExt, TCPLossProbes)        \
-  X(TcpExt, TCPFastRetrans)       \
-  X(TcpExt, TCPSlowStartRetrans)  \
-  X(TcpExt, TCPRenoRecovery)      \
-  X(TcpExt, TCPRenoFailures)      \
-  X(TcpExt, TCPAbortOnData)       \
-  X(TcpExt, TCPAbortOnClose)      \
-  X(TcpExt, TCPAbortOnMemory)     \
-  X(TcpExt, TCPAbortOnTimeout)    \
-  X(TcpExt, TCPAbortOnLinger)     \
-  X(TcpExt, TCPSynRetrans)        \
-  X(TcpExt, TCPReqQFullDoCookies) \
-  X(TcpExt, TCPReqQFullDrop)      \
-  X(TcpExt, TCPDeferAcceptDrop)   \
-  X(TcpExt, TCPACKSkippedSynRecv) \
-  X(TcpExt, TCPACKSkippedPAWS)    \
-  X(TcpExt, TCPACKSkippedSeq)     \
-  X(TcpExt, TCPChallengeACK)      \
-  X(TcpExt, TCPSYNChallenge)      \
-  X(TcpExt, TCPOFOQueue)          \
-  X(TcpExt, TCPOFODrop)           \
-  X(TcpExt, TCPRcvQDrop)          \
-  X(TcpExt, TCPZeroWindowDrop)    \
-  X(TcpExt, TCPWantZeroWindowAdv) \
-  X(TcpExt, TCPPureAcks)          \
-  X(TcpExt, TCPHPAcks)            \
-  X(TcpExt, TCPDSACKRecv)         \
-  X(TcpExt, TCPSackRecovery)      \
-  X(TcpExt, TCPSACKReneging)      \
-  X(TcpExt, TCPTimeWaitOverflow)  \
-  X(TcpExt, TCPOrigDataSent)      \
-  X(TcpExt, TCPDelivered)         \
-  X(FreeBSD, listendrop)          \
-  X(FreeBSD, sc_added)            \
-  X(FreeBSD, sc_retransmitted)    \
-  X(FreeBSD, sc_dupsyn)           \
-  X(FreeBSD, sc_dropped)          \
-  X(FreeBSD, sc_completed)        \
-  X(FreeBSD, sc_bucketoverflow)   \
-  X(FreeBSD, sc_cacheoverflow)    \
-  X(FreeBSD, sc_reset)            \
-  X(FreeBSD, sc_stale)            \
-  X(FreeBSD, sc_aborted)          \
-  X(FreeBSD, sc_badack)           \
-  X(FreeBSD, sc_unreach)          \
-  X(FreeBSD, sc_zonefail)         \
-  X(FreeBSD, sc_sendcookie)       \
+#define SYNQ_COUNTER_LIST(X)        \
+  X(Ip, InReceives)                 \
+  X(Ip, InHdrErrors)                \
+  X(Ip, InAddrErrors)               \
+  X(Ip, InUnknownProtos)            \
+  X(Ip, InDelivers)                 \
+  X(Ip, OutRequests)                \
+  X(Ip, ReasmFails)                 \
+  X(Tcp, ActiveOpens)               \
+  X(Tcp, PassiveOpens)              \
+  X(Tcp, AttemptFails)              \
+  X(Tcp, EstabResets)               \
+  X(Tcp, CurrEstab)                 \
+  X(Tcp, InSegs)                    \
+  X(Tcp, OutSegs)                   \
+  X(Tcp, RetransSegs)               \
+  X(Tcp, InErrs)                    \
+  X(Tcp, OutRsts)                   \
+  X(Tcp, InCsumErrors)              \
+  X(Udp, InDatagrams)               \
+  X(Udp, NoPorts)                   \
+  X(Udp, InErrors)                  \
+  X(Udp, OutDatagrams)              \
+  X(Udp, RcvbufErrors)              \
+  X(Udp, InCsumErrors)              \
+  X(TcpExt, SyncookiesSent)         \
+  X(TcpExt, SyncookiesRecv)         \
+  X(TcpExt, SyncookiesFailed)       \
+  X(TcpExt, EmbryonicRsts)          \
+  X(TcpExt, PAWSActive)             \
+  X(TcpExt, PAWSEstab)              \
+  X(TcpExt, TW)                     \
+  X(TcpExt, DelayedACKs)            \
+  X(TcpExt, ListenOverflows)        \
+  X(TcpExt, ListenDrops)            \
+  X(TcpExt, TCPTimeouts)            \
+  X(TcpExt, TCPLossProbes)          \
+  X(TcpExt, TCPFastRetrans)         \
+  X(TcpExt, TCPSlowStartRetrans)    \
+  X(TcpExt, TCPRenoRecovery)        \
+  X(TcpExt, TCPRenoFailures)        \
+  X(TcpExt, TCPAbortOnData)         \
+  X(TcpExt, TCPAbortOnClose)        \
+  X(TcpExt, TCPAbortOnMemory)       \
+  X(TcpExt, TCPAbortOnTimeout)      \
+  X(TcpExt, TCPAbortOnLinger)       \
+  X(TcpExt, TCPSynRetrans)          \
+  X(TcpExt, TCPReqQFullDoCookies)   \
+  X(TcpExt, TCPReqQFullDrop)        \
+  X(TcpExt, TCPDeferAcceptDrop)     \
+  X(TcpExt, TCPACKSkippedSynRecv)   \
+  X(TcpExt, TCPACKSkippedPAWS)      \
+  X(TcpExt, TCPACKSkippedSeq)       \
+  X(TcpExt, TCPACKSkippedChallenge) \
+  X(TcpExt, TCPChallengeACK)        \
+  X(TcpExt, TCPSYNChallenge)        \
+  X(TcpExt, TCPOFOQueue)            \
+  X(TcpExt, TCPOFODrop)             \
+  X(TcpExt, TCPRcvQDrop)            \
+  X(TcpExt, TCPZeroWindowDrop)      \
+  X(TcpExt, TCPWantZeroWindowAdv)   \
+  X(TcpExt, TCPPureAcks)            \
+  X(TcpExt, TCPHPAcks)              \
+  X(TcpExt, TCPDSACKRecv)           \
+  X(TcpExt, TCPSackRecovery)        \
+  X(TcpExt, TCPSACKReneging)        \
+  X(TcpExt, TCPTimeWaitOverflow)    \
+  X(TcpExt, TCPOrigDataSent)        \
+  X(TcpExt, TCPDelivered)           \
+  X(FreeBSD, listendrop)            \
+  X(FreeBSD, sc_added)              \
+  X(FreeBSD, sc_retransmitted)      \
+  X(FreeBSD, sc_dupsyn)             \
+  X(FreeBSD, sc_dropped)            \
+  X(FreeBSD, sc_completed)          \
+  X(FreeBSD, sc_bucketoverflow)     \
+  X(FreeBSD, sc_cacheoverflow)      \
+  X(FreeBSD, sc_reset)              \
+  X(FreeBSD, sc_stale)              \
+  X(FreeBSD, sc_aborted)            \
+  X(FreeBSD, sc_badack)             \
+  X(FreeBSD, sc_unreach)            \
+  X(FreeBSD, sc_zonefail)           \
+  X(FreeBSD, sc_sendcookie)         \
   X(FreeBSD, sc_recvcookie)
 
 enum class Counter : uint16_t {

@@ -4,6 +4,9 @@
 
 #include "listen/backlog_model.hpp"
 #include "stack/dcheck.hpp"
+#include "tcp/rto.hpp"
+#include "tcp/segment_builder.hpp"
+#include "wire/tcp_option_kinds.hpp"
 
 namespace synq::listen {
 
@@ -11,9 +14,9 @@ using wire::tcp_flags::ACK;
 using wire::tcp_flags::SYN;
 
 Duration synack_timeout(unsigned n) {
-  // TCP_TIMEOUT_INIT (1 s) doubled per firing, capped at TCP_RTO_MAX (120 s).
-  if (n >= 7) return 120s;
-  return std::min<Duration>(Duration(1s) * (1u << n), 120s);
+  // TCP_TIMEOUT_INIT doubled per firing, capped at TCP_RTO_MAX (Linux
+  // reqsk_timeout). The cap is reached long before the shift could overflow.
+  return tcp::backed_off(tcp::kInitialRto, static_cast<int>(std::min(n, 64u)));
 }
 
 namespace {
@@ -21,8 +24,10 @@ namespace {
 // The window field of our SYN-ACK: never scaled (RFC 7323 §2.2). Linux
 // tcp_openreq_init_rwin rounds it to the MSS less the timestamp option.
 uint16_t synack_window(const Sysctls& s, uint16_t mss, bool ts_ok, int rcvbuf) {
-  const uint16_t seg = static_cast<uint16_t>(mss - (ts_ok ? 12 : 0));
-  return static_cast<uint16_t>(std::min<uint32_t>(tcp::initial_rcv_window(s, seg, rcvbuf), 65535));
+  const uint16_t seg =
+      static_cast<uint16_t>(mss - (ts_ok ? wire::tcp_opt::LEN_TIMESTAMP_ALIGNED : 0));
+  return static_cast<uint16_t>(
+      std::min(tcp::initial_rcv_window(s, seg, rcvbuf), tcp::kMaxWindowField));
 }
 
 }  // namespace
@@ -72,9 +77,9 @@ void PassiveOpener::negotiate(Request& r, const Listener& l, const FourTuple& t,
   r.irs = syn.h.seq;
   r.iss = host_.isn(t);
   r.ts_offset = host_.ts_offset(t);
-  r.peer_mss = o.has_mss ? o.mss : 536;
+  r.peer_mss = o.has_mss ? o.mss : tcp::kDefaultPeerMss;
   r.wscale_ok = s.tcp_window_scaling && o.has_wscale;
-  r.snd_wscale = r.wscale_ok ? std::min<uint8_t>(o.wscale, 14) : 0;
+  r.snd_wscale = r.wscale_ok ? std::min(o.wscale, tcp::kMaxWscale) : 0;
   r.sack_ok = s.tcp_sack && o.sack_permitted;
   r.ts_ok = s.tcp_timestamps && o.has_timestamps;
   r.ts_recent = o.ts_val;
@@ -111,31 +116,15 @@ void PassiveOpener::send_synack(const Request& r) {
   peer.sack_permitted = r.sack_ok;
   peer.has_timestamps = r.ts_ok;
   peer.ts_val = r.ts_recent;
-  wire::TcpHeader h;
-  h.sport = r.tuple.local.port;
-  h.dport = r.tuple.remote.port;
-  h.seq = r.iss;
-  h.ack = r.irs + 1;
-  h.flags = SYN | ACK;
-  h.window = r.window;
-  h.options = tcp::make_syn_options(s, r.our_mss, r.wscale_ok ? tcp::our_wscale(s) : 0,
-                                    tcp::ts_clock(host_.now(), r.ts_offset), &peer);
-  host_.send_segment(r.tuple, h, {});
+  const wire::TcpOptions o =
+      tcp::make_syn_options(s, r.our_mss, r.wscale_ok ? tcp::our_wscale(s) : 0,
+                            tcp::ts_clock(host_.now(), r.ts_offset), &peer);
+  host_.send_segment(r.tuple, tcp::syn_ack(r.tuple, r.iss, r.irs + 1, r.window, o), {});
 }
 
 void PassiveOpener::send_request_ack(const Request& r) {
-  wire::TcpHeader h;
-  h.sport = r.tuple.local.port;
-  h.dport = r.tuple.remote.port;
-  h.seq = r.iss + 1;
-  h.ack = r.irs + 1;
-  h.flags = ACK;
-  h.window = r.window;
-  if (r.ts_ok) {
-    h.options.has_timestamps = true;
-    h.options.ts_val = tcp::ts_clock(host_.now(), r.ts_offset);
-    h.options.ts_ecr = r.ts_recent;
-  }
+  wire::TcpHeader h = tcp::bare_ack(r.tuple, r.iss + 1, r.irs + 1, r.window);
+  if (r.ts_ok) tcp::set_timestamps(h.options, tcp::ts_clock(host_.now(), r.ts_offset), r.ts_recent);
   host_.send_segment(r.tuple, h, {});
 }
 

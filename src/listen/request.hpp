@@ -10,6 +10,7 @@
 #include "stack/flat_hash_map.hpp"
 #include "synq/address.hpp"
 #include "synq/time.hpp"
+#include "tcp/tcp_limits.hpp"
 
 namespace synq::listen {
 
@@ -25,7 +26,7 @@ struct Request {
   uint32_t ts_offset = 0;                 // our TSval offset
   Time deadline = kNever;                 // SYN-ACK timer
   Time last_synack_resend = Time::min();  // for the 500 ms rate limit on duplicate SYNs
-  uint16_t peer_mss = 536;
+  uint16_t peer_mss = tcp::kDefaultPeerMss;
   uint16_t our_mss = 0;
   uint16_t window = 0;      // the (unscaled) window of our SYN-ACK
   uint8_t snd_wscale = 0;   // the peer's window scale

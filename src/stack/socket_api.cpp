@@ -3,6 +3,7 @@
 
 #include "stack/dcheck.hpp"
 #include "stack/stack_impl.hpp"
+#include "tcp/tcp_limits.hpp"
 
 namespace synq {
 
@@ -15,17 +16,22 @@ constexpr int kMinSndbuf = 4608;
 // net.core.rmem_default / wmem_default: UDP's buffers unless set.
 constexpr int kUdpBufDefault = 212992;
 constexpr int kMaxTcpSyncnt = 127;        // MAX_TCP_SYNCNT
-constexpr int kTcpMinMss = 88;            // TCP_MIN_MSS
+constexpr int kTcpMinMss = tcp::kMinMss;  // TCP_MIN_MSS
 constexpr int kMaxTcpWindow = 32767;      // MAX_TCP_WINDOW, TCP_MAXSEG's upper bound
-constexpr uint16_t kTcpMssDefault = 536;  // TCP_MSS_DEFAULT
+constexpr uint16_t kTcpMssDefault = tcp::kDefaultPeerMss;  // TCP_MSS_DEFAULT
+// TCP_TIMEOUT_INIT and TCP_RTO_MAX in whole seconds, the unit of TCP_DEFER_ACCEPT.
+constexpr int kTimeoutInitSecs =
+    static_cast<int>(std::chrono::duration_cast<std::chrono::seconds>(tcp::kInitialRto).count());
+constexpr int kRtoMaxSecs =
+    static_cast<int>(std::chrono::duration_cast<std::chrono::seconds>(tcp::kMaxRto).count());
 
 // secs_to_retrans: TCP_DEFER_ACCEPT seconds → SYN-ACK retransmissions (1 s doubling, 120 s cap).
 uint8_t secs_to_retrans(int seconds) {
   if (seconds <= 0) return 0;
-  int timeout = 1, period = 1, res = 1;
+  int timeout = kTimeoutInitSecs, period = kTimeoutInitSecs, res = 1;
   while (seconds > period && res < 255) {
     ++res;
-    timeout = std::min(timeout << 1, 120);
+    timeout = std::min(timeout << 1, kRtoMaxSecs);
     period += timeout;
   }
   return static_cast<uint8_t>(res);
@@ -33,9 +39,9 @@ uint8_t secs_to_retrans(int seconds) {
 // retrans_to_secs: the inverse, which rounds the stored value up (2 → 3).
 int retrans_to_secs(uint8_t retrans) {
   if (retrans == 0) return 0;
-  int timeout = 1, period = 1;
+  int timeout = kTimeoutInitSecs, period = kTimeoutInitSecs;
   while (--retrans) {
-    timeout = std::min(timeout << 1, 120);
+    timeout = std::min(timeout << 1, kRtoMaxSecs);
     period += timeout;
   }
   return period;

@@ -5,6 +5,8 @@
 #include <algorithm>
 
 #include "stack/dcheck.hpp"
+#include "tcp/segment_builder.hpp"
+#include "tcp/tcp_limits.hpp"
 
 namespace synq {
 
@@ -40,8 +42,8 @@ std::optional<IpAddr> StackImpl::source_for(IpVersion v) const {
 }
 
 uint16_t StackImpl::path_mss(const FourTuple& t) const {
-  // A 1500-byte MTU link: 1460 over IPv4, 1440 over IPv6.
-  return t.local.addr.is_v4() ? 1460 : 1440;
+  // Every route is a default-MTU link (1460 over IPv4, 1440 over IPv6).
+  return tcp::mss_from_mtu(t.local.addr.version, tcp::kDefaultMtu);
 }
 
 // ------------------------------------------------------------------ input
@@ -132,19 +134,8 @@ void StackImpl::tcp_input(const wire::IpPacket& ip) {
 
 void StackImpl::send_reset_reply(const FourTuple& t, const wire::TcpSegment& seg) {
   if (seg.h.flags & wire::tcp_flags::RST) return;  // RFC 9293 §3.10.7.1: never answer a RST
-  wire::TcpHeader h;
-  h.sport = t.local.port;
-  h.dport = t.remote.port;
-  if (seg.h.flags & wire::tcp_flags::ACK) {
-    h.seq = seg.h.ack;
-    h.flags = wire::tcp_flags::RST;
-  } else {
-    h.seq = 0;
-    h.ack = seg.h.seq + seg.seg_len();
-    h.flags = wire::tcp_flags::RST | wire::tcp_flags::ACK;
-  }
-  counters_.inc(Counter::Tcp_OutRsts);  // the engine counts its own RSTs; these are ours
-  send_segment(t, h, {});
+  counters_.inc(Counter::Tcp_OutRsts);             // the engine counts its own RSTs; these are ours
+  send_segment(t, tcp::reset_reply(t, seg), {});
 }
 
 // ------------------------------------------------------------------ output

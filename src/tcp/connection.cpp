@@ -9,11 +9,6 @@
 namespace synq::tcp {
 
 namespace {
-uint16_t mss_from_mtu(const FourTuple& t, uint16_t mtu) {
-  const int m = mtu ? mtu : 1500;
-  // IPv4 header 20 + TCP 20; IPv6 header 40 + TCP 20 (Linux tcp_mtu_to_mss).
-  return static_cast<uint16_t>(std::max(m - (t.local.addr.is_v4() ? 40 : 60), 88));
-}
 bool is_synchronized(TcpState s) {
   return s != TcpState::closed && s != TcpState::listen && s != TcpState::syn_sent;
 }
@@ -23,7 +18,9 @@ Connection::Impl::Impl(Connection& self_, ConnectionHost& host_, const FourTuple
                        const ConnectionOptions& opts_)
     : self(self_), host(host_), tuple(tuple_), opts(opts_) {
   size_buffers();
-  scratch_len = std::max<size_t>(mss_from_mtu(tuple, opts.mtu), 1460);
+  // At least a default-MTU IPv4 segment, so a later larger MSS still fits.
+  scratch_len = std::max<size_t>(mss_from_mtu(tuple.local.addr.version, opts.mtu),
+                                 mss_from_mtu(IpVersion::v4, kDefaultMtu));
   // The scratch buffer is allocated on first use (a segment whose payload
   // wraps the send ring): most connections never need it.
 }
@@ -45,14 +42,14 @@ void Connection::Impl::size_buffers() {
 }
 
 void Connection::Impl::recompute_mss() {
-  const uint16_t mtu_mss = mss_from_mtu(tuple, opts.mtu);
+  const uint16_t mtu_mss = mss_from_mtu(tuple.local.addr.version, opts.mtu);
   adv_mss = mtu_mss;
   if (opts.user_mss && opts.user_mss < adv_mss) adv_mss = opts.user_mss;
   // Linux __tcp_mtu_to_mss: clamp to the peer's MSS and TCP_MAXSEG, then
-  // subtract the options every segment carries (timestamps), floor 48.
+  // subtract the options every segment carries (timestamps), floor TCP_MIN_SND_MSS.
   int m = std::min<int>(peer_mss, adv_mss);
-  if (ts_ok) m -= kTsOptionLen;
-  smss = static_cast<uint16_t>(std::max(m, 48));
+  if (ts_ok) m -= wire::tcp_opt::LEN_TIMESTAMP_ALIGNED;
+  smss = static_cast<uint16_t>(std::max(m, int{kMinSndMss}));
 }
 
 void Connection::Impl::set_state(TcpState to) {
@@ -102,6 +99,29 @@ void Connection::Impl::establish_common() {
   rcv_mss = std::min<uint32_t>(kDefaultPeerMss, adv_mss);
   snd_buf_seq = iss + 1;
   snd_sml = snd_una;
+}
+
+void Connection::Impl::queue_fin() {
+  // RFC 9293 §3.10.4 CLOSE (and shutdown(SHUT_WR)): our FIN follows the queued
+  // data. In SYN-RECEIVED it waits for ESTABLISHED (on_synchronized sends it);
+  // in FIN-WAIT-*, CLOSING, LAST-ACK and TIME-WAIT it is already queued.
+  switch (state) {
+    case TcpState::syn_received:
+      wr_shut = true;
+      break;
+    case TcpState::established:
+      wr_shut = true;
+      set_state(TcpState::fin_wait_1);
+      output();
+      break;
+    case TcpState::close_wait:
+      wr_shut = true;
+      set_state(TcpState::last_ack);
+      output();
+      break;
+    default:
+      break;
+  }
 }
 
 Time Connection::Impl::earliest() const {
@@ -160,7 +180,7 @@ void Connection::init_passive(Time now, const PassiveOpen& p) {
   c.ts_offset = p.ts_offset;
   c.peer_mss = p.peer_mss ? p.peer_mss : kDefaultPeerMss;
   c.ws_ok = c.offered_ws = p.wscale_ok;
-  c.snd_wscale = p.wscale_ok ? std::min<uint8_t>(p.snd_wscale, 14) : 0;
+  c.snd_wscale = p.wscale_ok ? std::min(p.snd_wscale, kMaxWscale) : 0;
   c.rcv_wscale = p.wscale_ok ? p.rcv_wscale : 0;
   c.sack_ok = c.offered_sack = p.sack_ok;
   c.ts_ok = c.offered_ts = p.ts_ok;
@@ -173,7 +193,9 @@ void Connection::init_passive(Time now, const PassiveOpen& p) {
   // The window our SYN-ACK carried (Linux tcp_openreq_init_rwin: MSS less
   // timestamps), or the one a cookie's ACK implies (cookie_v4_check).
   const uint16_t window_mss =
-      p.window_mss ? p.window_mss : static_cast<uint16_t>(c.adv_mss - (c.ts_ok ? kTsOptionLen : 0));
+      p.window_mss
+          ? p.window_mss
+          : static_cast<uint16_t>(c.adv_mss - (c.ts_ok ? wire::tcp_opt::LEN_TIMESTAMP_ALIGNED : 0));
   c.syn_window = initial_rcv_window(c.sys(), window_mss, c.opts.rcvbuf);
   c.snd_una = p.start_state == TcpState::syn_received ? p.iss : p.iss + 1;
   c.snd_nxt = c.snd_max = p.iss + 1;
@@ -281,22 +303,9 @@ Errno Connection::shutdown_write(Time now) {
       // Linux tcp_close_state: SYN-SENT → CLOSE, no FIN.
       c.set_state(TcpState::closed);
       break;
-    case TcpState::syn_received:
-      // RFC 9293 §3.10.4: the FIN goes out once ESTABLISHED (see input.cpp).
-      c.wr_shut = true;
-      break;
-    case TcpState::established:
-      c.wr_shut = true;
-      c.set_state(TcpState::fin_wait_1);
-      c.output();
-      break;
-    case TcpState::close_wait:
-      c.wr_shut = true;
-      c.set_state(TcpState::last_ack);
-      c.output();
-      break;
     default:
-      break;  // FIN already queued
+      c.queue_fin();
+      break;
   }
   c.sync_timer();
   return Errno::ok;
@@ -342,18 +351,10 @@ void Connection::close(Time now) {
             break;
         }
         c.set_state(TcpState::closed);
-      } else if (c.state == TcpState::established) {
-        c.wr_shut = true;
-        c.set_state(TcpState::fin_wait_1);
-        c.output();
-      } else if (c.state == TcpState::close_wait) {
-        c.wr_shut = true;
-        c.set_state(TcpState::last_ack);
-        c.output();
-      } else if (c.state == TcpState::syn_received) {
-        c.wr_shut = true;
       } else if (c.state == TcpState::fin_wait_2) {
         c.arm_orphan_fin_wait_2();
+      } else {
+        c.queue_fin();
       }
       break;
   }

@@ -20,6 +20,7 @@
 #include "synq/stack.hpp"
 #include "synq/sysctl.hpp"
 #include "synq/time.hpp"
+#include "tcp/tcp_limits.hpp"
 #include "wire/tcp_header.hpp"
 
 namespace synq::tcp {
@@ -80,12 +81,12 @@ struct TcpInfo {
 /// Everything a passive open learned from the handshake so far (from a
 /// request entry or a validated SYN cookie).
 struct PassiveOpen {
-  uint32_t iss = 0;         // our initial sequence number
-  uint32_t irs = 0;         // the peer's initial sequence number
-  uint16_t peer_mss = 536;  // MSS the peer announced (536 if none; from the cookie table)
-  bool wscale_ok = false;   // both sides sent window scale
-  uint8_t snd_wscale = 0;   // peer's shift (applied to windows it sends)
-  uint8_t rcv_wscale = 0;   // our shift (applied to windows we send)
+  uint32_t iss = 0;                     // our initial sequence number
+  uint32_t irs = 0;                     // the peer's initial sequence number
+  uint16_t peer_mss = kDefaultPeerMss;  // MSS the peer announced (or the default; cookie table)
+  bool wscale_ok = false;               // both sides sent window scale
+  uint8_t snd_wscale = 0;               // peer's shift (applied to windows it sends)
+  uint8_t rcv_wscale = 0;               // our shift (applied to windows we send)
   bool sack_ok = false;
   bool ts_ok = false;
   uint32_t ts_recent = 0;  // the peer's last TSval

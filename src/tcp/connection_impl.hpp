@@ -14,19 +14,13 @@
 #include "tcp/byte_ring.hpp"
 #include "tcp/connection.hpp"
 #include "tcp/ooo_ranges.hpp"
+#include "tcp/rto.hpp"
+#include "tcp/segment_builder.hpp"
 #include "tcp/seq.hpp"
+#include "tcp/tcp_limits.hpp"
+#include "wire/tcp_option_kinds.hpp"
 
 namespace synq::tcp {
-
-inline constexpr Duration kInitialRto =
-    std::chrono::seconds(1);  // RFC 6298 §2.1, Linux TCP_TIMEOUT_INIT
-inline constexpr Duration kMaxRto = std::chrono::seconds(120);  // Linux TCP_RTO_MAX
-inline constexpr Duration kLinuxRtoMinConst =
-    std::chrono::milliseconds(200);               // TCP_RTO_MIN (tcp_model_timeout)
-inline constexpr uint16_t kDefaultPeerMss = 536;  // RFC 9293 §3.7.1 / Linux TCP_MSS_DEFAULT
-inline constexpr uint16_t kTsOptionLen = 12;      // NOP NOP TS: what timestamps cost each segment
-inline constexpr uint32_t kInitialCwndSegments = 10;                // RFC 6928, Linux TCP_INIT_CWND
-inline constexpr Duration kPawsIdle = std::chrono::hours(24 * 24);  // RFC 7323 §5.5: 24 days
 
 struct Connection::Impl {
   Impl(Connection& self, ConnectionHost& host, const FourTuple& tuple,
@@ -149,6 +143,7 @@ struct Connection::Impl {
   void set_state(TcpState to);
   void finish(Errno e);  // Linux tcp_done: error, CLOSED
   void establish_common();
+  void queue_fin();  // close() / shutdown(SHUT_WR): ESTABLISHED → FIN-WAIT-1, CLOSE-WAIT → LAST-ACK
   void recompute_mss();
   void size_buffers();
   void sync_timer();
@@ -166,6 +161,23 @@ struct Connection::Impl {
   bool process_ack(const wire::TcpSegment& seg);  // false: stop processing the segment
   void on_new_ack(const wire::TcpSegment& seg);
   void process_text(const wire::TcpSegment& seg);
+  /// The part of a segment that occupies receive sequence space.
+  struct SegmentText {
+    uint32_t seq;                   // first byte (after a SYN's slot)
+    std::span<const uint8_t> data;  // payload still to take
+    bool fin;                       // a FIN follows the data
+  };
+  bool trim_received(SegmentText& t);       // false: a complete duplicate, ACKed
+  void queue_out_of_order(SegmentText& t);  // may shorten t
+  void deliver_in_order(SegmentText& t);    // may shorten t
+  /// How the handshake's RTT is sampled when our SYN is acknowledged.
+  enum class HandshakeRtt : uint8_t {
+    tsecr_or_timer,  // SYN-SENT: the SYN-ACK's TSecr if any, else the SYN's send time
+    timer_only,      // SYN-RECEIVED: from the SYN-ACK timer's last fresh start
+  };
+  /// Our SYN (or SYN-ACK) is acknowledged by `h`: SND.UNA, SND.WL1/WL2, the
+  /// RTT sample, the SYN timer and its backoff (RFC 9293 §3.10.7.3/§3.10.7.4).
+  void our_syn_acked(const wire::TcpHeader& h, Time timed_from, HandshakeRtt rtt);
   void take_fin();
   void on_reset();
   void enter_time_wait();
@@ -187,7 +199,7 @@ struct Connection::Impl {
   void send_bare_ack(uint32_t seq, bool with_sack);
   void send_probe();
   void send_active_reset();
-  void send_reset_reply(uint32_t seq);
+  void send_reset_reply(const wire::TcpSegment& seg);  // nothing for a RST
   void send_dupack(const wire::TcpSegment& seg, Counter skipped);
   void send_challenge_ack();
   void syn_challenge();

@@ -1,6 +1,54 @@
 // Segment arrival: RFC 9293 §3.10.7 with RFC 5961 and RFC 7323, in the order
 // Linux applies the checks (tcp_rcv_synsent_state_process,
 // tcp_validate_incoming, tcp_ack, tcp_data_queue, tcp_timewait_state_process).
+//
+// Every early return that drops a segment either counts what Linux counts at
+// that spot or says that Linux counts nothing there (it only names an
+// SKB_DROP_REASON_*, visible to tracing, not to nstat).
+//
+// ------------------------------------------------------------ state transitions
+// Every change of state, what causes it and the function that makes it (all
+// go through set_state; "finish" is Linux's tcp_done: error, then CLOSED;
+// queue_fin serves close() and shutdown_write()).
+//
+//   from          event                               to            where
+//   CLOSED        connect()                           SYN-SENT      Connection::connect
+//   CLOSED        listener child (request, cookie)    ESTABLISHED   Connection::init_passive
+//   CLOSED        embryonic listener child (bsd44)    SYN-RECEIVED  Connection::init_passive
+//   SYN-SENT      SYN,ACK acknowledging our SYN       ESTABLISHED   on_syn_sent
+//   SYN-SENT      SYN without ACK (simultaneous)      SYN-RECEIVED  on_syn_sent
+//   SYN-SENT      RST with an acceptable ACK          CLOSED        on_syn_sent (finish)
+//   SYN-SENT      close() / shutdown(SHUT_WR)         CLOSED        close, shutdown_write
+//   SYN-SENT      SYN retries used up                 CLOSED        on_syn_timer (finish)
+//   SYN-RECEIVED  acceptable ACK                      ESTABLISHED   on_synchronized
+//   SYN-RECEIVED  acceptable ACK, FIN queued          FIN-WAIT-1    on_synchronized
+//   SYN-RECEIVED  SYN-ACK retries used up             CLOSED        on_syn_timer (finish)
+//   ESTABLISHED   close() / shutdown(SHUT_WR)         FIN-WAIT-1    queue_fin
+//   ESTABLISHED   FIN                                 CLOSE-WAIT    take_fin
+//   FIN-WAIT-1    ACK of our FIN                      FIN-WAIT-2    process_ack
+//   FIN-WAIT-1    FIN, our FIN not acknowledged       CLOSING       take_fin
+//   FIN-WAIT-1    FIN,ACK acknowledging our FIN       TIME-WAIT     process_ack, take_fin
+//   FIN-WAIT-2    FIN                                 TIME-WAIT     take_fin
+//   FIN-WAIT-2    orphan's tcp_fin_timeout            CLOSED        on_close_timer
+//   CLOSE-WAIT    close() / shutdown(SHUT_WR)         LAST-ACK      queue_fin
+//   CLOSING       ACK of our FIN                      TIME-WAIT     process_ack
+//   LAST-ACK      ACK of our FIN                      CLOSED        process_ack
+//   TIME-WAIT     2MSL timer                          CLOSED        on_close_timer
+//   TIME-WAIT     RST at RCV.NXT                      CLOSED        on_time_wait
+//   TIME-WAIT     new SYN, a listener exists          (freed)       StackImpl::tcp_input
+//   (entering)    TIME-WAIT, tcp_max_tw_buckets full  CLOSED        enter_time_wait
+//   synchronized  RST at RCV.NXT                      CLOSED        on_reset (finish)
+//   FIN-WAIT-1/2  new data after close()/SHUT_RD      CLOSED        process_text (finish)
+//   synchronized  data / persist retries used up      CLOSED        on_rtx/persist_timer
+//   synchronized  close() unread data or linger 0     CLOSED        close (RST)
+//   (any)         abort()                             CLOSED        Connection::abort
+//
+// Ordering: on_synchronized runs RFC 9293's fifth step (ACK, process_ack)
+// before the eighth (FIN, take_fin), as the RFC and Linux's
+// tcp_rcv_state_process do. So a FIN,ACK that also acknowledges our FIN moves
+// FIN-WAIT-1 → FIN-WAIT-2 in process_ack, and take_fin then finds FIN-WAIT-2
+// and enters TIME-WAIT. take_fin does not rely on that: in FIN-WAIT-1 it looks
+// at fin_acked() itself and takes FIN-WAIT-2's path when our FIN is acknowledged.
 #include <algorithm>
 
 #include "tcp/connection_impl.hpp"
@@ -13,7 +61,10 @@ void Connection::Impl::on_segment(const wire::TcpSegment& seg) {
   switch (state) {
     case TcpState::closed:
     case TcpState::listen:
-      return;  // RFC 9293 §3.10.7.1: the stack answers for CLOSED; listeners live elsewhere
+      // RFC 9293 §3.10.7.1: the stack answers for CLOSED (a closed connection
+      // leaves the demux table); listeners live elsewhere. Not counted: Linux's
+      // tcp_rcv_state_process drops with SKB_DROP_REASON_TCP_CLOSE, no counter.
+      return;
     case TcpState::syn_sent:
       return on_syn_sent(seg);
     case TcpState::time_wait:
@@ -27,7 +78,7 @@ void Connection::Impl::negotiate_from_syn(const wire::TcpOptions& o) {
   peer_mss = o.has_mss && o.mss ? o.mss : kDefaultPeerMss;
   // RFC 7323 §2.2: scaling only when both SYNs carried WS; shift ≤ 14 (§2.3).
   ws_ok = offered_ws && o.has_wscale;
-  snd_wscale = ws_ok ? std::min<uint8_t>(o.wscale, 14) : 0;
+  snd_wscale = ws_ok ? std::min(o.wscale, kMaxWscale) : 0;
   rcv_wscale = ws_ok ? our_wscale(sys()) : 0;
   sack_ok = offered_sack && o.sack_permitted;  // RFC 2018 §2
   ts_ok = offered_ts && o.has_timestamps;      // RFC 7323 §3.2
@@ -45,9 +96,10 @@ void Connection::Impl::on_syn_sent(const wire::TcpSegment& seg) {
   const wire::TcpHeader& h = seg.h;
   const bool ack = h.has(ACK);
   if (ack) {
-    // first: an ACK outside (ISS, SND.NXT] is unacceptable → <SEQ=SEG.ACK><CTL=RST>.
+    // first: an ACK outside (ISS, SND.NXT] is unacceptable → <SEQ=SEG.ACK><CTL=RST>
+    // (a RST is just dropped; Linux: SKB_DROP_REASON_TCP_INVALID_ACK_SEQUENCE, no counter).
     if (seq_le(h.ack, iss) || seq_gt(h.ack, snd_max)) {
-      if (!h.has(RST)) send_reset_reply(h.ack);
+      send_reset_reply(seg);
       return;
     }
     // Linux: a TSecr that echoes nothing we sent since the first SYN is
@@ -56,17 +108,19 @@ void Connection::Impl::on_syn_sent(const wire::TcpSegment& seg) {
       const uint32_t nowts = ts_clock(now, ts_offset);
       if (seq_lt(h.options.ts_ecr, syn_tsval) || seq_gt(h.options.ts_ecr, nowts)) {
         count(Counter::TcpExt_PAWSActive);
-        if (!h.has(RST)) send_reset_reply(h.ack);
+        send_reset_reply(seg);
         return;
       }
     }
   }
   if (h.has(RST)) {
-    // second: RST with an acceptable ACK → "connection refused"; without ACK → drop.
+    // second: RST with an acceptable ACK → "connection refused"; without ACK →
+    // drop (RFC 9293 §3.10.7.3; Linux: SKB_DROP_REASON_TCP_RESET, no counter).
     if (ack) finish(Errno::econnrefused);
     return;
   }
-  if (!h.has(SYN)) return;  // fifth: neither SYN nor RST → drop
+  // fifth: neither SYN nor RST → drop (Linux: SKB_DROP_REASON_TCP_FLAGS, no counter).
+  if (!h.has(SYN)) return;
 
   // fourth: SYN.
   irs = h.seq;
@@ -74,20 +128,10 @@ void Connection::Impl::on_syn_sent(const wire::TcpSegment& seg) {
   negotiate_from_syn(h.options);
   snd_wnd = h.window;  // RFC 7323 §2.2: the window in a SYN is never scaled
   max_window = snd_wnd;
-  snd_wl1 = h.seq;
   if (ack) {
-    // SYN-ACK: our SYN is acknowledged → ESTABLISHED.
-    snd_una = h.ack;
-    snd_wl2 = h.ack;
-    if (ts_ok && h.options.ts_ecr != 0) {
-      rtt_sample(std::chrono::milliseconds(
-          std::max<int32_t>(1, static_cast<int32_t>(ts_clock(now, ts_offset) - h.options.ts_ecr))));
-    } else if (retransmits == 0) {
-      rtt_sample(now - syn_time);  // Karn: only an SYN that was never retransmitted
-    }
-    t_rtx = kNever;
-    backoff = 0;
-    retransmits = 0;
+    // SYN-ACK: our SYN is acknowledged → ESTABLISHED. Karn: the SYN is timed
+    // only if it was never retransmitted; a TSecr times it in any case.
+    our_syn_acked(h, syn_time, HandshakeRtt::tsecr_or_timer);
     establish_common();
     set_state(TcpState::established);
     if (!seg.payload.empty() || h.has(FIN)) process_text(seg);
@@ -97,10 +141,30 @@ void Connection::Impl::on_syn_sent(const wire::TcpSegment& seg) {
     return;
   }
   // SYN without ACK: simultaneous open → SYN-RECEIVED, SYN-ACK with the same ISS.
+  snd_wl1 = h.seq;
   snd_wl2 = snd_una;
   establish_common();
   set_state(TcpState::syn_received);
   send_synack();
+}
+
+void Connection::Impl::our_syn_acked(const wire::TcpHeader& h, Time timed_from, HandshakeRtt rtt) {
+  // RFC 9293 §3.10.7.3 / §3.10.7.4 fifth: SND.UNA = SEG.ACK, and window
+  // updates are measured from this segment (SND.WL1 = SEG.SEQ, SND.WL2 = SEG.ACK).
+  snd_una = h.ack;
+  snd_wl1 = h.seq;
+  snd_wl2 = h.ack;
+  // RFC 6298 §3 / RFC 7323 §4: the handshake's RTT sample.
+  if (rtt == HandshakeRtt::tsecr_or_timer && ts_ok && h.options.ts_ecr != 0) {
+    rtt_sample(std::chrono::milliseconds(
+        std::max<int32_t>(1, static_cast<int32_t>(ts_clock(now, ts_offset) - h.options.ts_ecr))));
+  } else if (retransmits == 0) {
+    rtt_sample(now - timed_from);
+  }
+  // The SYN / SYN-ACK timer stops and forgets its backoff (RFC 6298 §5.7 starts data afresh).
+  t_rtx = kNever;
+  backoff = 0;
+  retransmits = 0;
 }
 
 // ------------------------------------------------------------ synchronized states (§3.10.7.4)
@@ -154,7 +218,9 @@ void Connection::Impl::on_synchronized(const wire::TcpSegment& seg) {
                 state == TcpState::closing)) {
       on_reset();  // Linux tcp_reset_check: RST just before our FIN-adjusted rcv_nxt
     }
-    return;  // RST out of window: drop, never answered
+    // RST out of window: drop, never answered (Linux: SKB_DROP_REASON_TCP_INVALID_SEQUENCE
+    // or TCP_OLD_SEQUENCE, no counter).
+    return;
   }
 
   // second: RST (RFC 5961 §3.2): exactly at RCV.NXT resets, else challenge ACK.
@@ -185,23 +251,19 @@ void Connection::Impl::on_synchronized(const wire::TcpSegment& seg) {
     if (!simultaneous_synack) return syn_challenge();
   }
 
-  // fifth: ACK.
-  if (!h.has(ACK)) return;  // RFC 9293 §3.10.7.4: no ACK → drop
+  // fifth: ACK. RFC 9293 §3.10.7.4: no ACK → drop (Linux tcp_rcv_state_process:
+  // SKB_DROP_REASON_TCP_FLAGS, no counter).
+  if (!h.has(ACK)) return;
   if (state == TcpState::syn_received) {
     if (!(seq_gt(h.ack, snd_una) && seq_le(h.ack, snd_max))) {
-      send_reset_reply(h.ack);  // §3.10.7.4: unacceptable ACK in SYN-RECEIVED → RST
+      send_reset_reply(seg);  // §3.10.7.4: unacceptable ACK in SYN-RECEIVED → RST
       return;
     }
-    snd_una = h.ack;
     snd_buf_seq = iss + 1;
     snd_wnd = static_cast<uint32_t>(h.window) << snd_wscale;
     max_window = std::max(max_window, snd_wnd);
-    snd_wl1 = h.seq;
-    snd_wl2 = h.ack;
-    t_rtx = kNever;
-    if (retransmits == 0) rtt_sample(now - rtx_start);
-    backoff = 0;
-    retransmits = 0;
+    // Timed from the last fresh start of the SYN-ACK timer (Karn as above; no TSecr sample).
+    our_syn_acked(h, rtx_start, HandshakeRtt::timer_only);
     set_state(TcpState::established);
     if (wr_shut) {  // shutdown/close while SYN-RECEIVED: now send the FIN
       set_state(TcpState::fin_wait_1);
@@ -324,9 +386,7 @@ void Connection::Impl::on_new_ack(const wire::TcpSegment& seg) {
 
 void Connection::Impl::process_text(const wire::TcpSegment& seg) {
   const wire::TcpHeader& h = seg.h;
-  uint32_t seq = h.seq + (h.has(SYN) ? 1 : 0);
-  std::span<const uint8_t> data = seg.payload;
-  bool fin = h.has(FIN);
+  SegmentText t{h.seq + (h.has(SYN) ? 1 : 0), seg.payload, h.has(FIN)};
 
   switch (state) {
     case TcpState::established:
@@ -336,87 +396,99 @@ void Connection::Impl::process_text(const wire::TcpSegment& seg) {
       break;
     default:
       // CLOSE-WAIT, CLOSING, LAST-ACK: the peer already sent FIN; new text is
-      // ignored (RFC 9293 §3.10.7.4 seventh). A retransmission gets an ACK.
-      if (seq_lt(seq, rcv_nxt) && (!data.empty() || fin)) send_ack();
+      // ignored (RFC 9293 §3.10.7.4 seventh; Linux tcp_rcv_state_process
+      // discards it, no counter). A retransmission gets an ACK.
+      if (seq_lt(t.seq, rcv_nxt) && (!t.data.empty() || t.fin)) send_ack();
       return;
   }
 
   // Linux: data after close()/SHUT_RD in FIN-WAIT-1/2 → RST (RFC 1122
   // §4.2.2.13), TCPAbortOnData.
   if ((state == TcpState::fin_wait_1 || state == TcpState::fin_wait_2) && rd_shut &&
-      !data.empty() && seq_gt(seq + static_cast<uint32_t>(data.size()), rcv_nxt)) {
+      !t.data.empty() && seq_gt(t.seq + static_cast<uint32_t>(t.data.size()), rcv_nxt)) {
     count(Counter::TcpExt_TCPAbortOnData);
-    send_reset_reply(h.ack);
+    send_reset_reply(seg);
     finish(Errno::econnreset);
     return;
   }
 
-  // Trim what we already have.
-  if (seq_lt(seq, rcv_nxt)) {
-    const uint32_t dup = rcv_nxt - seq;
-    const bool fin_is_new = fin && !fin_received;
-    if (dup > data.size() || (dup == data.size() && !fin_is_new)) {
-      send_ack();  // a complete duplicate: ACK at once (Linux: DSACK + quick ACK)
+  if (!trim_received(t)) return;
+  // Unreachable while take_fin leaves these four states, kept as the rule:
+  // nothing follows a FIN in sequence space (RFC 9293 §3.10.7.4 eighth).
+  if (fin_received) return;
+  if (t.seq != rcv_nxt) return queue_out_of_order(t);
+  deliver_in_order(t);
+}
+
+bool Connection::Impl::trim_received(SegmentText& t) {
+  // Cut what we already have (before RCV.NXT); false: nothing new is left.
+  if (!seq_lt(t.seq, rcv_nxt)) return true;
+  const uint32_t dup = rcv_nxt - t.seq;
+  const bool fin_is_new = t.fin && !fin_received;
+  if (dup > t.data.size() || (dup == t.data.size() && !fin_is_new)) {
+    send_ack();  // a complete duplicate: ACK at once (Linux: DSACK + quick ACK)
+    return false;
+  }
+  t.data = t.data.subspan(dup);
+  t.seq = rcv_nxt;
+  return true;
+}
+
+void Connection::Impl::queue_out_of_order(SegmentText& t) {
+  // Out of order (RFC 9293 §3.10.7.4 seventh; RFC 5681 §4.2: ACK at once).
+  const size_t room = rcv_ring.capacity() - rcv_ring.size();  // bytes storable past rcv_nxt
+  const uint32_t off = t.seq - rcv_nxt;
+  if (!t.data.empty()) {
+    if (off >= room || app_closed) {
+      count(Counter::TcpExt_TCPOFODrop);  // beyond the receive buffer
+      send_ack();
       return;
     }
-    data = data.subspan(dup);
-    seq = rcv_nxt;
-  }
-  if (fin_received) return;
-
-  const size_t room = rcv_ring.capacity() - rcv_ring.size();  // bytes storable past rcv_nxt
-  if (seq != rcv_nxt) {
-    // Out of order (RFC 9293 §3.10.7.4 seventh; RFC 5681 §4.2: ACK at once).
-    const uint32_t off = seq - rcv_nxt;
-    if (!data.empty()) {
-      if (off >= room || app_closed) {
-        count(Counter::TcpExt_TCPOFODrop);  // beyond the receive buffer
-        send_ack();
-        return;
-      }
-      if (data.size() > room - off) {
-        data = data.first(room - off);
-        fin = false;
-      }
-      if (!ooo.add(seq, seq + static_cast<uint32_t>(data.size()))) {
-        count(Counter::TcpExt_TCPOFODrop);  // more holes than synq keeps (kMaxRanges)
-        send_ack();
-        return;
-      }
-      rcv_ring.write_at(rcv_ring.size() + off, data);
-      count(Counter::TcpExt_TCPOFOQueue);
+    if (t.data.size() > room - off) {
+      t.data = t.data.first(room - off);
+      t.fin = false;
     }
-    if (fin) {
-      ooo_fin = true;
-      ooo_fin_seq = seq + static_cast<uint32_t>(data.size());
+    if (!ooo.add(t.seq, t.seq + static_cast<uint32_t>(t.data.size()))) {
+      count(Counter::TcpExt_TCPOFODrop);  // more holes than synq keeps (kMaxRanges)
+      send_ack();
+      return;
     }
-    send_ack();
-    return;
+    rcv_ring.write_at(rcv_ring.size() + off, t.data);
+    count(Counter::TcpExt_TCPOFOQueue);
   }
+  if (t.fin) {
+    ooo_fin = true;
+    ooo_fin_seq = t.seq + static_cast<uint32_t>(t.data.size());
+  }
+  send_ack();
+}
 
-  // In order.
-  if (!data.empty()) {
+void Connection::Impl::deliver_in_order(SegmentText& t) {
+  // At RCV.NXT: into the receive queue, then whatever out-of-order data (and
+  // FIN) it makes contiguous.
+  if (!t.data.empty()) {
     if (app_closed) {
       // After close() nobody reads: discarded but acknowledged. (SHUT_RD alone
       // keeps queueing: Linux tcp_data_queue does not look at RCV_SHUTDOWN.)
     } else {
+      const size_t room = rcv_ring.capacity() - rcv_ring.size();
       if (room == 0) {
         count(Counter::TcpExt_TCPZeroWindowDrop);  // RFC 9293 §3.8.6: no room → drop, ACK
         send_ack();
         return;
       }
-      if (data.size() > room) {
+      if (t.data.size() > room) {
         count(Counter::TcpExt_TCPRcvQDrop);  // the part beyond our buffer
-        data = data.first(room);
-        fin = false;
+        t.data = t.data.first(room);
+        t.fin = false;
       }
-      rcv_ring.write_at(rcv_ring.size(), data);
-      rcv_ring.commit(data.size());
+      rcv_ring.write_at(rcv_ring.size(), t.data);
+      rcv_ring.commit(t.data.size());
     }
-    rcv_nxt += static_cast<uint32_t>(data.size());
+    rcv_nxt += static_cast<uint32_t>(t.data.size());
     on_data_received();
     // Linux tcp_measure_rcv_mss / tcp_grow_window, simplified.
-    rcv_mss = std::max<uint32_t>(rcv_mss, std::min<uint32_t>(data.size(), adv_mss));
+    rcv_mss = std::max<uint32_t>(rcv_mss, std::min<uint32_t>(t.data.size(), adv_mss));
     rcv_ssthresh = std::min(rcv_space, rcv_ssthresh + 2 * rcv_mss);
   }
   const bool filled_hole = !ooo.empty();
@@ -426,14 +498,14 @@ void Connection::Impl::process_text(const wire::TcpSegment& seg) {
     rcv_nxt = nxt;
   }
   if (ooo_fin && rcv_nxt == ooo_fin_seq) {
-    fin = true;
+    t.fin = true;
     ooo_fin = false;
   }
-  if (fin) {
+  if (t.fin) {
     take_fin();
     return;
   }
-  if (!data.empty() || filled_hole) schedule_ack(filled_hole);
+  if (!t.data.empty() || filled_hole) schedule_ack(filled_hole);
 }
 
 void Connection::Impl::take_fin() {
@@ -446,8 +518,14 @@ void Connection::Impl::take_fin() {
       set_state(TcpState::close_wait);
       break;
     case TcpState::fin_wait_1:
-      set_state(TcpState::closing);  // simultaneous close: our FIN not yet acked
-      break;
+      if (!fin_acked()) {
+        set_state(TcpState::closing);  // simultaneous close: our FIN not yet acked
+        break;
+      }
+      // Our FIN is acknowledged too: FIN-WAIT-2's rule. process_ack normally
+      // got there first (see "Ordering" at the top); this keeps the outcome
+      // independent of that order.
+      [[fallthrough]];
     case TcpState::fin_wait_2:
       send_ack();
       enter_time_wait();

@@ -23,11 +23,7 @@ void Connection::Impl::emit(const wire::TcpHeader& h, std::span<const uint8_t> p
 }
 
 void Connection::Impl::fill_options(wire::TcpOptions& o, bool with_sack) const {
-  if (ts_ok) {
-    o.has_timestamps = true;
-    o.ts_val = ts_clock(now, ts_offset);
-    o.ts_ecr = ts_recent;
-  }
+  if (ts_ok) set_timestamps(o, ts_clock(now, ts_offset), ts_recent);
   // RFC 2018 §4: SACK blocks for out-of-order data, most recent first; 3 fit
   // beside timestamps, 4 without.
   if (with_sack && sack_ok && !ooo.empty()) o.sack_count = ooo.sack_blocks(o.sack, ts_ok ? 3 : 4);
@@ -60,7 +56,7 @@ uint16_t Connection::Impl::select_window() {
   } else {
     field = want >> shift;
   }
-  field = std::min<uint32_t>(field, 65535);
+  field = std::min(field, kMaxWindowField);
   rcv_adv = seq_max(rcv_adv, rcv_nxt + (field << shift));
   rcv_wup = rcv_nxt;
   return static_cast<uint16_t>(field);
@@ -80,9 +76,7 @@ bool Connection::Impl::can_send_data() const {
 }
 
 void Connection::Impl::send_data(uint32_t seq, uint32_t len, bool fin) {
-  wire::TcpHeader h;
-  h.sport = tuple.local.port;
-  h.dport = tuple.remote.port;
+  wire::TcpHeader h = header_for(tuple);
   h.seq = seq;
   h.flags = ACK;
   if (len > 0 && seq + len == data_end()) h.flags |= PSH;
@@ -179,14 +173,12 @@ bool Connection::Impl::retransmit_head() {
 
 void Connection::Impl::send_syn() {
   const Sysctls& s = sys();
-  wire::TcpHeader h;
-  h.sport = tuple.local.port;
-  h.dport = tuple.remote.port;
+  wire::TcpHeader h = header_for(tuple);
   h.seq = iss;
   h.flags = SYN;
   // Linux tcp_connect_init: initial window from advmss (no timestamp deduction).
   syn_window = initial_rcv_window(s, adv_mss, opts.rcvbuf);
-  h.window = static_cast<uint16_t>(std::min<uint32_t>(syn_window, 65535));
+  h.window = static_cast<uint16_t>(std::min(syn_window, kMaxWindowField));
   h.options = make_syn_options(s, adv_mss, our_wscale(s), ts_clock(now, ts_offset), nullptr);
   offered_ts = h.options.has_timestamps;
   offered_ws = h.options.has_wscale;
@@ -195,36 +187,23 @@ void Connection::Impl::send_syn() {
 }
 
 void Connection::Impl::send_synack() {
-  wire::TcpHeader h;
-  h.sport = tuple.local.port;
-  h.dport = tuple.remote.port;
-  h.seq = iss;
-  h.ack = rcv_nxt;
-  h.flags = SYN | ACK;
-  h.window = static_cast<uint16_t>(std::min<uint32_t>(syn_window, 65535));  // never scaled
-  h.options.has_mss = true;
-  h.options.mss = adv_mss;
-  h.options.sack_permitted = sack_ok;
-  if (ts_ok) {
-    h.options.has_timestamps = true;
-    h.options.ts_val = ts_clock(now, ts_offset);
-    h.options.ts_ecr = ts_recent;
-  }
+  // Our SYN-ACK repeats what was negotiated (a listener's request builds its
+  // options from the sysctls and the peer's SYN instead: make_syn_options).
+  wire::TcpOptions o;
+  o.has_mss = true;
+  o.mss = adv_mss;
+  o.sack_permitted = sack_ok;
+  if (ts_ok) set_timestamps(o, ts_clock(now, ts_offset), ts_recent);
   if (ws_ok) {
-    h.options.has_wscale = true;
-    h.options.wscale = rcv_wscale;
+    o.has_wscale = true;
+    o.wscale = rcv_wscale;
   }
-  emit(h, {});
+  const auto window = static_cast<uint16_t>(std::min(syn_window, kMaxWindowField));
+  emit(syn_ack(tuple, iss, rcv_nxt, window, o), {});
 }
 
 void Connection::Impl::send_bare_ack(uint32_t seq, bool with_sack) {
-  wire::TcpHeader h;
-  h.sport = tuple.local.port;
-  h.dport = tuple.remote.port;
-  h.seq = seq;
-  h.ack = rcv_nxt;
-  h.flags = ACK;
-  h.window = select_window();
+  wire::TcpHeader h = bare_ack(tuple, seq, rcv_nxt, select_window());
   fill_options(h.options, with_sack);
   t_delack = kNever;
   emit(h, {});
@@ -243,26 +222,16 @@ void Connection::Impl::send_probe() {
 
 void Connection::Impl::send_active_reset() {
   // Linux tcp_send_active_reset: RST|ACK at SND.NXT, with timestamps.
-  wire::TcpHeader h;
-  h.sport = tuple.local.port;
-  h.dport = tuple.remote.port;
-  h.seq = snd_nxt;
-  h.ack = rcv_nxt;
-  h.flags = RST | ACK;
-  h.window = 0;
+  wire::TcpHeader h = active_reset(tuple, snd_nxt, rcv_nxt);
   fill_options(h.options, false);
   emit(h, {});
 }
 
-void Connection::Impl::send_reset_reply(uint32_t seq) {
-  // RFC 9293 §3.10.7: the reply to a segment carrying an unacceptable ACK is
-  // <SEQ=SEG.ACK><CTL=RST>.
-  wire::TcpHeader h;
-  h.sport = tuple.local.port;
-  h.dport = tuple.remote.port;
-  h.seq = seq;
-  h.flags = RST;
-  emit(h, {});
+void Connection::Impl::send_reset_reply(const wire::TcpSegment& seg) {
+  // RFC 9293 §3.10.7: a RST is never answered; anything else that must be
+  // refused gets the reset_reply rule (<SEQ=SEG.ACK><CTL=RST> for an ACK).
+  if (seg.h.has(RST)) return;
+  emit(reset_reply(tuple, seg), {});
 }
 
 bool Connection::Impl::oow_rate_limited() {
@@ -290,7 +259,10 @@ void Connection::Impl::send_challenge_ack() {
   // RFC 5961 §7 / Linux tcp_send_challenge_ack: the per-connection
   // out-of-window limit first, then tcp_challenge_ack_limit per second.
   // (Linux keeps that second limit per network namespace; synq per connection.)
-  if (oow_rate_limited()) return;
+  if (oow_rate_limited()) {
+    count(Counter::TcpExt_TCPACKSkippedChallenge);  // Linux __tcp_oow_rate_limited's mib_idx
+    return;
+  }
   const int limit = sys().tcp_challenge_ack_limit;
   if (limit != INT_MAX) {
     if (now - challenge_window_start >= std::chrono::seconds(1)) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "tcp/connection.hpp"
+#include "tcp/tcp_limits.hpp"
 
 namespace synq::tcp {
 
@@ -10,7 +11,6 @@ namespace {
 // net.core.rmem_max on a default Linux host; tcp_select_initial_window takes
 // max(tcp_rmem[2], rmem_max) as the largest window the socket could ever want.
 constexpr uint32_t kLinuxRmemMax = 212992;
-constexpr uint8_t kMaxWscale = 14;  // RFC 7323 §2.3
 }  // namespace
 
 wire::TcpOptions make_syn_options(const Sysctls& s, uint16_t our_mss, uint8_t our_wscale,
@@ -38,7 +38,7 @@ uint8_t our_wscale(const Sysctls& s) {
   uint32_t space =
       std::max<uint32_t>(static_cast<uint32_t>(std::max(s.tcp_rmem[2], 0)), kLinuxRmemMax);
   uint8_t shift = 0;
-  while (space > 65535 && shift < kMaxWscale) {
+  while (space > kMaxWindowField && shift < kMaxWscale) {
     space >>= 1;
     ++shift;
   }
@@ -57,7 +57,7 @@ uint32_t initial_rcv_window(const Sysctls& s, uint16_t mss, int rcvbuf) {
   const int buf = rcvbuf > 0 ? rcvbuf : s.tcp_rmem[1];
   uint32_t space = static_cast<uint32_t>(std::max(buf, 0)) / 2;
   if (mss > 0 && space > mss) space = space / mss * mss;
-  return std::min<uint32_t>(space, 65535);
+  return std::min(space, kMaxWindowField);
 }
 
 }  // namespace synq::tcp

@@ -34,9 +34,7 @@ void Connection::Impl::on_timer(Time t) {
 }
 
 Duration Connection::Impl::current_rto() const {
-  Duration r = rto;
-  for (int i = 0; i < backoff && r < kMaxRto; ++i) r *= 2;
-  return std::min(r, kMaxRto);
+  return backed_off(rto, backoff);
 }
 
 void Connection::Impl::restart_rtx() {
@@ -87,15 +85,6 @@ void Connection::Impl::on_syn_timer() {
   t_rtx = now + current_rto();
 }
 
-// Linux tcp_model_timeout: the time exponential backoff from `base` would
-// take for `boundary` retransmissions, with the RTO capped at TCP_RTO_MAX.
-static Duration model_timeout(int boundary, Duration base) {
-  int thresh = 0;  // ilog2(TCP_RTO_MAX / base)
-  while ((base * (int64_t{2} << thresh)) <= kMaxRto) ++thresh;
-  if (boundary <= thresh) return base * ((int64_t{2} << boundary) - 1);
-  return base * ((int64_t{2} << thresh) - 1) + kMaxRto * (boundary - thresh);
-}
-
 bool Connection::Impl::syn_timed_out() const {
   if (retransmits == 0) return false;
   if (state != TcpState::syn_sent) return retransmits >= syn_retry_limit;
@@ -113,17 +102,7 @@ bool Connection::Impl::data_write_timed_out() const {
   // into the time exponential backoff from TCP_RTO_MIN (200 ms) would take
   // (924.6 s for 15), measured from the first retransmitted transmission.
   if (retransmits == 0) return false;
-  const int boundary = sys().tcp_retries2;
-  const Duration base = kLinuxRtoMinConst;
-  int thresh = 0;  // ilog2(TCP_RTO_MAX / rto_base)
-  while ((base * (int64_t{2} << thresh)) <= kMaxRto) ++thresh;
-  Duration timeout;
-  if (boundary <= thresh) {
-    timeout = base * ((int64_t{2} << boundary) - 1);
-  } else {
-    timeout = base * ((int64_t{2} << thresh) - 1) + kMaxRto * (boundary - thresh);
-  }
-  return now - retrans_stamp >= timeout;
+  return now - retrans_stamp >= model_timeout(sys().tcp_retries2, kLinuxRtoMinConst);
 }
 
 void Connection::Impl::on_rtx_timer() {
@@ -150,9 +129,7 @@ void Connection::Impl::on_rtx_timer() {
 void Connection::Impl::arm_persist() {
   if (t_persist != kNever) return;
   // Linux tcp_probe0_base: max(RTO, TCP_RTO_MIN), backed off per probe.
-  Duration base = std::max(rto, kLinuxRtoMinConst);
-  for (int i = 0; i < probes && base < kMaxRto; ++i) base *= 2;
-  t_persist = now + std::min(base, kMaxRto);
+  t_persist = now + backed_off(std::max(rto, kLinuxRtoMinConst), probes);
 }
 
 void Connection::Impl::on_persist_timer() {

@@ -19,6 +19,9 @@ inline constexpr uint8_t LEN_SACK_PERM = 2;
 inline constexpr uint8_t LEN_SACK_BASE = 2;
 inline constexpr uint8_t LEN_SACK_PER_BLOCK = 8;
 inline constexpr uint8_t LEN_TIMESTAMP = 10;
+/// NOP NOP TS: what timestamps cost every segment (Linux TCPOLEN_TSTAMP_ALIGNED),
+/// so the MSS and the SYN-ACK window are reduced by it.
+inline constexpr uint8_t LEN_TIMESTAMP_ALIGNED = 12;
 
 /// The TCP header's data offset is 4 bits of 32-bit words: 60 bytes at most,
 /// 20 of them fixed.
