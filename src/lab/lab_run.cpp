@@ -301,7 +301,8 @@ class Runner {
     d.peer = e.tuple.remote.to_string();
     d.decision = std::string(listen_decision_name(e.decision));
     if (e.counter) d.counter = std::string(counter_display_name(*e.counter));
-    d.reason = std::string(e.reason);
+    d.reason = std::string(listen_reason_text(e.reason));
+    d.reason_key = std::string(listen_reason_key(e.reason));
     d.tcp_flags = e.tcp_flags;
     d.client = client;
     if (auto q = net_.stack(server_).listener_queues(listener_); q.ok()) {
@@ -324,12 +325,11 @@ class Runner {
   // static strings: found by address, so a flood costs no string per drop.
   std::vector<uint32_t>& drop_bins(const ListenEvent& e) {
     const int counter = e.counter ? static_cast<int>(*e.counter) : -1;
+    const std::string_view key = listen_reason_key(e.reason);  // drops grouped by reason key
     for (const auto& k : drop_keys_)
-      if (k.reason == e.reason.data() && k.counter == counter) return *k.bins;
-    std::string name(e.reason);
-    if (e.counter) name += fmt::format(" [{}]", counter_display_name(*e.counter));
-    auto* bins = &drops_.by_reason[name];
-    drop_keys_.push_back({e.reason.data(), counter, bins});
+      if (k.reason == key.data() && k.counter == counter) return *k.bins;
+    auto* bins = &drops_.by_reason[std::string(key)];
+    drop_keys_.push_back({key.data(), counter, bins});
     return *bins;
   }
 
