@@ -301,7 +301,8 @@ class Runner {
     d.peer = e.tuple.remote.to_string();
     d.decision = std::string(listen_decision_name(e.decision));
     if (e.counter) d.counter = std::string(counter_display_name(*e.counter));
-    d.reason = std::string(listen_reason_text(e.reason));
+    d.reason =
+        fmt::format("{} ({})", listen_reason_text(e.reason), listen_reason_info(e.reason).section);
     d.reason_key = std::string(listen_reason_key(e.reason));
     d.tcp_flags = e.tcp_flags;
     d.client = client;

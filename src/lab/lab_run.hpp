@@ -66,7 +66,7 @@ struct Decision {
   std::string
       decision;         // request | cookie | drop | rst | complete | expire | synack | ack | ignore
   std::string counter;  // Linux counter name, or empty
-  std::string reason;   // listen_reason_text
+  std::string reason;   // listen_reason_text (section)
   std::string reason_key;  // listen_reason_key: what stories and tools match on
   uint8_t tcp_flags = 0;
   int client = -1;  // the client it concerns (-1: an attacker's spoofed source)

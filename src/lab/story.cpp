@@ -93,7 +93,7 @@ std::vector<StoryEvent> find_story(const LabResult& r) {
               fmt::format("client {}: SYN dropped silently: {} half-open + {} queued = {} "
                           "connections already ({})",
                           c, d.syn_queue, d.accept_queue, d.syn_queue + d.accept_queue, d.reason));
-      } else if (d.decision == "drop" && (d.tcp_flags & kAck) && !(d.tcp_flags & kSyn)) {
+      } else if (d.decision == "drop" && d.reason_key == "third_ack_accept_queue_full") {
         if (!v.ignored) {  // the first time per client; the repeats add nothing new
           b.add(d.t, "third_ack_ignored", c,
                 fmt::format("client {}: its third ACK meets a full accept queue and is ignored "
