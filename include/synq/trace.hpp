@@ -10,6 +10,7 @@
 
 #include "synq/address.hpp"
 #include "synq/counters.hpp"
+#include "synq/listen_reason.hpp"
 #include "synq/time.hpp"
 
 namespace synq {
@@ -17,7 +18,7 @@ namespace synq {
 enum class ListenDecision : uint8_t {
   request,   // a half-open request was created and answered with a SYN-ACK
   cookie,    // answered with a SYN cookie, nothing stored
-  drop,      // dropped (see counter/reason)
+  drop,      // dropped (see reason)
   rst,       // answered with a RST (request removed if there was one)
   complete,  // the handshake completed: a child joined the accept queue
   expire,    // a request's timer gave up on it
@@ -33,9 +34,10 @@ struct ListenEvent {
   FourTuple tuple;        // local = the listener's address and port
   uint8_t tcp_flags = 0;  // of the segment; 0 for a timer
   ListenDecision decision = ListenDecision::drop;
-  std::optional<Counter> counter;  // the counter this decision incremented, if any
-  std::string_view
-      reason;  // short words, with the spec section: "accept queue full (§2 SYN step 2)"
+  ListenReason reason = ListenReason::accept_queue_full;  // why (listen_reason.hpp)
+  // The reason's first counter, if it has any (listen_reason_info(reason)
+  // lists them all): what a one-counter display shows.
+  std::optional<Counter> counter;
   std::string_view model;  // "linux", "bsd44", ...
   // A line the real kernel would print to its log for this decision (rate
   // limited as there, e.g. FreeBSD's "Listen queue overflow: ..."), else empty.

@@ -250,6 +250,7 @@ std::string to_json(const LabResult& r, const std::string& clients_file, int ind
     ordered_json o = {{"t", json_seconds(d.t)}, {"peer", d.peer}, {"decision", d.decision}};
     o["counter"] = d.counter.empty() ? ordered_json() : ordered_json(d.counter);
     o["reason"] = d.reason;
+    o["reason_key"] = d.reason_key;
     o["tcp_flags"] = flags_text(d.tcp_flags);
     o["client"] = d.client;
     o["syn_queue"] = d.syn_queue;

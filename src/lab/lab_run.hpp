@@ -66,7 +66,8 @@ struct Decision {
   std::string
       decision;         // request | cookie | drop | rst | complete | expire | synack | ack | ignore
   std::string counter;  // Linux counter name, or empty
-  std::string reason;
+  std::string reason;   // listen_reason_text (section)
+  std::string reason_key;  // listen_reason_key: what stories and tools match on
   uint8_t tcp_flags = 0;
   int client = -1;  // the client it concerns (-1: an attacker's spoofed source)
   // the listener's queues right after the decision
@@ -85,7 +86,7 @@ struct StoryEvent {
 /// Drops per reason, counted in time bins (the report's "drops over time").
 struct DropSeries {
   double bin_s = 1;
-  std::map<std::string, std::vector<uint32_t>> by_reason;  // reason -> count per bin
+  std::map<std::string, std::vector<uint32_t>> by_reason;  // reason key -> count per bin
 };
 
 struct LabResult {

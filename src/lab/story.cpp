@@ -1,7 +1,9 @@
 // find_story: the moments a person wants pointed out, found from the
 // listener's decisions and the packet lines (both structured), never from
-// the printed text. Each kind is named in docs/lab.md; a test checks the
-// `seeds` scenario tells each of them.
+// the printed text: a decision is matched by its reason key
+// (include/synq/listen_reason.hpp), never by its words, so every model's
+// decisions tell the same story. Each kind is named in docs/lab.md; a test
+// checks the `seeds` scenario tells each of them.
 #include <algorithm>
 #include <map>
 #include <set>
@@ -72,16 +74,26 @@ std::vector<StoryEvent> find_story(const LabResult& r) {
                             "({} queued)",
                             c, d.accept_queue));
         v.completed = true;
-      } else if (d.decision == "drop" && syn && contains(d.reason, "accept queue full")) {
+      } else if (d.decision == "drop" && syn && d.reason_key == "accept_queue_full") {
         b.add(d.t, "syn_dropped_accept_queue_full", c,
               fmt::format("client {}: SYN dropped, the accept queue is full ({} queued, B = {})", c,
                           d.accept_queue, B));
+      } else if ((d.decision == "drop" || d.decision == "rst") && !syn &&
+                 d.reason_key == "accept_queue_full") {
+        // The models that make the socket at the ACK (freebsd; linux with a
+        // cookie or tcp_abort_on_overflow) refuse the connection there: the
+        // server keeps nothing of it.
+        b.add(d.t, "ack_refused_accept_queue_full", c,
+              fmt::format("client {}: its ACK finds the accept queue full ({} queued, B = {}): no "
+                          "connection is made and nothing is kept{}",
+                          c, d.accept_queue, B,
+                          d.decision == "rst" ? "; the server answers RST" : ""));
       } else if (d.decision == "drop" && syn) {
         b.add(d.t, "syn_dropped_queue_limit", c,
               fmt::format("client {}: SYN dropped silently: {} half-open + {} queued = {} "
                           "connections already ({})",
                           c, d.syn_queue, d.accept_queue, d.syn_queue + d.accept_queue, d.reason));
-      } else if (d.decision == "drop" && (d.tcp_flags & kAck) && !(d.tcp_flags & kSyn)) {
+      } else if (d.decision == "drop" && d.reason_key == "third_ack_accept_queue_full") {
         if (!v.ignored) {  // the first time per client; the repeats add nothing new
           b.add(d.t, "third_ack_ignored", c,
                 fmt::format("client {}: its third ACK meets a full accept queue and is ignored "

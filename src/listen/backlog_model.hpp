@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string_view>
 
 #include "synq/address.hpp"
@@ -20,6 +21,7 @@ namespace synq::listen {
 
 class Listener;
 class PassiveOpener;
+struct Request;
 
 /// What a model sees of a listener's queues.
 struct QueueLengths {
@@ -35,13 +37,22 @@ class BacklogModel {
   /// listen(2)'s treatment of its argument → B (spec §1).
   virtual int clamp_backlog(int backlog, const Sysctls& s) const = 0;
   /// A segment for `t` that matched no connection and no request of l.
+  /// `time_wait_isn` is set when the segment is a SYN that ended a TIME-WAIT
+  /// on `t` (Linux TCP_TW_SYN): the ISN the old connection's sequence space
+  /// asks for (Connection::time_wait_syn_isn). Each model says what it does
+  /// with it.
   virtual void on_listener_segment(PassiveOpener& po, Listener& l, const FourTuple& t,
-                                   const wire::TcpSegment& seg) = 0;
+                                   const wire::TcpSegment& seg,
+                                   std::optional<uint32_t> time_wait_isn) = 0;
   /// A segment that matched request `req` of l.
   virtual void on_request_segment(PassiveOpener& po, Listener& l, uint32_t req,
                                   const wire::TcpSegment& seg) = 0;
   /// Request `req`'s timer fired.
   virtual void on_request_timer(PassiveOpener& po, Listener& l, uint32_t req) = 0;
+  /// Request `req` (`r`, still intact) is leaving the SYN queue — completed,
+  /// dropped, expired or with its listener. PassiveOpener calls it for every
+  /// removal, so a model's own counts of its requests change in one place.
+  virtual void on_request_removed(uint32_t /*req*/, const Request& /*r*/) {}
 };
 
 /// The model called `name` ("linux", "bsd44", "freebsd", "xnu"), or null if

@@ -12,6 +12,7 @@ using wire::tcp_flags::ACK;
 using wire::tcp_flags::RST;
 using wire::tcp_flags::SYN;
 using D = ListenDecision;
+using R = ListenReason;
 
 namespace {
 
@@ -50,24 +51,20 @@ void BsdEmbryonic::on_timer(PassiveOpener& po, Listener& l, uint32_t req) {
     // closed without a segment (tcp_timers TCPT_KEEP in SYN_RECEIVED → tcp_drop
     // of a connection that never reached ESTABLISHED sends nothing useful: the
     // peer never answered). SYN-RCVD → CLOSED is an attempt failure.
-    po.counters().inc(Counter::Tcp_AttemptFails);
     po.remove_request(l, req);
-    po.trace(l, t, 0, D::expire, "connection-establishment timer, 75 s (§3)",
-             Counter::Tcp_AttemptFails);
+    po.record(l, t, 0, D::expire, R::request_expired_bsd);
     return;
   }
   // spec §3: SYN-ACKs are retransmitted by the normal RTO.
   po.send_synack(r);
-  po.counters().inc(Counter::Tcp_RetransSegs);
   ++r.num_timeout;
   arm_next(po, req);
-  po.trace(l, t, 0, D::synack, "RTO: SYN-ACK retransmitted (§3)", Counter::Tcp_RetransSegs);
+  po.record(l, t, 0, D::synack, R::synack_retransmitted_bsd);
 }
 
 void BsdEmbryonic::on_segment(PassiveOpener& po, Listener& l, uint32_t req,
                               const wire::TcpSegment& seg) {
   Request& r = po.requests().at(req);
-  Counters& c = po.counters();
   const FourTuple t = r.tuple;
   const uint8_t f = seg.h.flags;
   const uint32_t rcv_nxt = r.irs + 1;
@@ -75,39 +72,33 @@ void BsdEmbryonic::on_segment(PassiveOpener& po, Listener& l, uint32_t req,
   // SYN, ACK.
   if (!tcp::seq_touches_window(seg.h.seq, seg.h.seq + seg.seg_len(), rcv_nxt, rcv_nxt + r.window)) {
     if (f & RST) {
-      po.trace(l, t, f, D::ignore, "RST out of window");
+      po.record(l, t, f, D::ignore, R::rst_out_of_window);
       return;
     }
     // dropafterack: in SYN_RECEIVED tcp_output sends SYN|ACK again. This is
     // also the answer to a retransmitted SYN (seq = IRS, wholly old).
     po.send_synack(r);
-    c.inc(Counter::Tcp_RetransSegs);
-    po.trace(l, t, f, D::synack, "old or out-of-window segment: SYN-ACK again (§3)",
-             Counter::Tcp_RetransSegs);
+    po.record(l, t, f, D::synack, R::out_of_window_bsd);
     return;
   }
   if (f & (RST | SYN)) {
     // RST in window: the peer refused; SYN in window: an error, answered with
     // RST (tcp_drop + dropwithreset). Either way the embryonic socket goes.
-    c.inc(Counter::Tcp_AttemptFails);
     if (!(f & RST)) po.send_reset_reply(t, seg);
     po.remove_request(l, req);
-    po.trace(l, t, f, (f & RST) ? D::drop : D::rst,
-             (f & RST) ? "RST in window: embryonic connection closed"
-                       : "SYN in window: RST, embryonic connection closed",
-             Counter::Tcp_AttemptFails);
+    po.record(l, t, f, (f & RST) ? D::drop : D::rst,
+              (f & RST) ? R::rst_in_window_bsd : R::syn_in_window_bsd);
     return;
   }
   if (!(f & ACK)) {
-    po.trace(l, t, f, D::ignore, "segment without ACK in SYN-RECEIVED");
+    po.record(l, t, f, D::ignore, R::no_ack_to_request);
     return;
   }
   if (seg.h.ack != r.iss + 1) {
     // SYN_RECEIVED: ack outside (snd_una, snd_max] → dropwithreset; the
     // embryonic connection stays.
     po.send_reset_reply(t, seg);
-    po.trace(l, t, f, D::rst, "ACK with a wrong ack number: RST, connection kept",
-             Counter::Tcp_OutRsts);
+    po.record(l, t, f, D::rst, R::wrong_ack);
     return;
   }
   if (r.ts_ok && seg.h.options.has_timestamps) r.ts_recent = seg.h.options.ts_val;
@@ -122,20 +113,20 @@ void BsdEmbryonic::listen_input(PassiveOpener& po, Listener& l, const FourTuple&
   // makes it an embryonic connection).
   const uint8_t f = seg.h.flags;
   if (f & RST) {
-    po.trace(l, t, f, D::ignore, "RST to a listener");
+    po.record(l, t, f, D::ignore, R::rst_to_listener);
     return;
   }
   if (f & ACK) {
     po.send_reset_reply(t, seg);
-    po.trace(l, t, f, D::rst, "ACK to a listener: RST (seq = its ack)", Counter::Tcp_OutRsts);
+    po.record(l, t, f, D::rst, R::ack_to_listener);
     return;
   }
   if (!(f & SYN)) {
-    po.trace(l, t, f, D::ignore, "segment without SYN to a listener");
+    po.record(l, t, f, D::ignore, R::no_syn_to_listener);
     return;
   }
   open(po, l, t, seg);
-  po.trace(l, t, f, D::request, "SYN: embryonic connection, SYN-ACK sent");
+  po.record(l, t, f, D::request, R::request_created_bsd);
 }
 
 // ------------------------------------------------------------------ the model
@@ -146,15 +137,21 @@ int Bsd44Model::clamp_backlog(int backlog, const Sysctls& s) const {
 }
 
 void Bsd44Model::on_listener_segment(PassiveOpener& po, Listener& l, const FourTuple& t,
-                                     const wire::TcpSegment& seg) {
-  if (over(l.lengths())) {
+                                     const wire::TcpSegment& seg, std::optional<uint32_t>) {
+  // A SYN that ended a TIME-WAIT: 4.4BSD-Lite's tcp_input (TIME_WAIT, SYN
+  // above rcv_nxt) gives the new connection iss = rcv_nxt + TCP_ISSINCR (sic:
+  // the peer's sequence space; later BSDs use snd_nxt). Not modelled: the
+  // verdict's ISN is Linux's rule, so bsd44 keeps its usual (RFC 6528) ISN.
+  const QueueLengths q = l.lengths();
+  if (over(q)) {
     // spec §3: sonewconn refuses (qlen + acc > 3B/2): any segment, even a bare
     // ACK or a RST, is dropped silently. synq counts it as Linux counts its
-    // silent overflow drop: ListenOverflows and ListenDrops.
-    po.counters().inc(Counter::TcpExt_ListenOverflows);
-    po.counters().inc(Counter::TcpExt_ListenDrops);
-    po.trace(l, t, seg.h.flags, D::drop, "qlen + acc > 3B/2: no socket for the segment (§3)",
-             Counter::TcpExt_ListenOverflows);
+    // silent overflow drop: ListenOverflows and ListenDrops. When the
+    // completed connections alone fill the limit it is the accept queue
+    // that is full; otherwise half-open ones share the blame.
+    po.record(
+        l, t, seg.h.flags, D::drop,
+        q.accept_queue > 3 * q.backlog / 2 ? R::accept_queue_full_bsd44 : R::listen_queue_full);
     return;
   }
   BsdEmbryonic::listen_input(po, l, t, seg);

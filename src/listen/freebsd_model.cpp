@@ -16,6 +16,7 @@ using wire::tcp_flags::ACK;
 using wire::tcp_flags::RST;
 using wire::tcp_flags::SYN;
 using D = ListenDecision;
+using R = ListenReason;
 using namespace std::chrono_literals;
 
 namespace {
@@ -63,15 +64,17 @@ FreeBsdCookieOptions FreeBsdModel::cookie_options(const Request& r) const {
   return o;
 }
 
-void FreeBsdModel::drop_entry(PassiveOpener& po, Listener& l, uint32_t req) {
-  cache_->erase(cache_->bucket_of(po.requests().at(req).tuple), req);
-  po.remove_request(l, req);
+void FreeBsdModel::on_request_removed(uint32_t req, const Request& r) {
+  if (cache_) cache_->erase(cache_->bucket_of(r.tuple), req);
 }
 
 // ------------------------------------------------------------------ segments
 
 void FreeBsdModel::on_listener_segment(PassiveOpener& po, Listener& l, const FourTuple& t,
-                                       const wire::TcpSegment& seg) {
+                                       const wire::TcpSegment& seg, std::optional<uint32_t>) {
+  // A SYN that ended a TIME-WAIT: FreeBSD's tcp_twcheck closes the old
+  // connection and lets the SYN reach the listener as any other; the
+  // syncache takes a fresh ISS (tcp_new_isn), so the verdict's ISN is unused.
   init(po);
   const uint8_t f = seg.h.flags;
   // tcp_input, LISTEN, in FreeBSD's order.
@@ -81,17 +84,17 @@ void FreeBsdModel::on_listener_segment(PassiveOpener& po, Listener& l, const Fou
   }
   if (f & RST) {
     // syncache_chkrst without an entry: tcps_badrst, ignored.
-    po.trace(l, t, f, D::ignore, "RST without a syncache entry");
+    po.record(l, t, f, D::ignore, R::rst_to_listener);
     return;
   }
   if (!(f & SYN)) {
-    po.trace(l, t, f, D::ignore, "segment without SYN to a listener");
+    po.record(l, t, f, D::ignore, R::no_syn_to_listener);
     return;
   }
   if (f & ACK) {
     // SYN|ACK is bogus on a listen socket: tcps_badsyn, RST (seq = its ack).
     po.send_reset_reply(t, seg);
-    po.trace(l, t, f, D::rst, "SYN|ACK to a listener: RST", Counter::Tcp_OutRsts);
+    po.record(l, t, f, D::rst, R::ack_to_listener);
     return;
   }
   on_syn(po, l, t, seg);  // net.inet.tcp.drop_synfin = 0: SYN|FIN is a SYN
@@ -104,9 +107,7 @@ void FreeBsdModel::send_cookie_only(PassiveOpener& po, Listener& l, const FourTu
   po.negotiate(r, l, t, seg);
   r.iss = cookies_->generate(t, r.irs, cookie_options(r), bucket, po.now());
   po.send_synack(r);
-  po.counters().inc(Counter::FreeBSD_sc_sendcookie);
-  po.trace(l, t, seg.h.flags, D::cookie, "syncache paused or full: SYN cookie, nothing stored (§4)",
-           Counter::FreeBSD_sc_sendcookie);
+  po.record(l, t, seg.h.flags, D::cookie, R::cookie_sent_freebsd);
 }
 
 void FreeBsdModel::on_syn(PassiveOpener& po, Listener& l, const FourTuple& t,
@@ -121,34 +122,35 @@ void FreeBsdModel::on_syn(PassiveOpener& po, Listener& l, const FourTuple& t,
   }
   if (cache_->size() >= cache_->cache_limit()) {
     // The zone is at net.inet.tcp.syncache.cachelimit: toss this bucket's
-    // oldest entry (and pause) to make room.
-    c.inc(Counter::FreeBSD_sc_zonefail);
+    // oldest entry (and pause) to make room. sc_zonefail is counted by each
+    // outcome: the two reasons below, or here before a cookie.
     const uint32_t victim = cache_->oldest(b);
     if (victim == kNoRequest) {
       if (s.freebsd_syncookies) {
+        c.inc(Counter::FreeBSD_sc_zonefail);
         send_cookie_only(po, l, t, seg, b);
       } else {
         // spec §4: cache full, this bucket empty, cookies off → the SYN is dropped.
-        po.trace(l, t, f, D::drop, "syncache full, cookies off (§4)", Counter::FreeBSD_sc_zonefail);
+        po.record(l, t, f, D::drop, R::syn_queue_full_freebsd);
       }
       return;
     }
     const FourTuple vt = po.requests().at(victim).tuple;
     cache_->set_last_overflow(b, po.now());
-    drop_entry(po, l, victim);
+    po.remove_request(l, victim);
     if (!s.freebsd_syncookies || cache_->pause(po.now())) c.inc(Counter::FreeBSD_sc_bucketoverflow);
-    po.trace(l, vt, 0, D::drop, "syncache full: oldest entry of the bucket dropped (§4)",
-             Counter::FreeBSD_sc_zonefail);
+    po.record(l, vt, 0, D::drop, R::evicted_syncache_full);
   } else if (cache_->bucket_length(b) >= cache_->bucket_limit()) {
     // syncache_insert: spec §4 bucket overflow drops its oldest entry and
     // (cookies on) pauses the syncache: cookies only for a while.
     const uint32_t victim = cache_->oldest(b);
     const FourTuple vt = po.requests().at(victim).tuple;
+    // sc_bucketoverflow only when this overflow starts a pause (or cookies
+    // are off), so it is counted here, not by the reason.
     if (!s.freebsd_syncookies || cache_->pause(po.now())) c.inc(Counter::FreeBSD_sc_bucketoverflow);
     cache_->set_last_overflow(b, po.now());
-    drop_entry(po, l, victim);
-    po.trace(l, vt, 0, D::drop, "bucket overflow: its oldest entry dropped (§4)",
-             Counter::FreeBSD_sc_bucketoverflow);
+    po.remove_request(l, victim);
+    po.record(l, vt, 0, D::drop, R::evicted_bucket_overflow);
   }
   Request proto;
   po.negotiate(proto, l, t, seg);
@@ -164,9 +166,7 @@ void FreeBsdModel::on_syn(PassiveOpener& po, Listener& l, const FourTuple& t,
   Request& r = po.requests().at(req);
   r.num_timeout = 1;  // sc_rxmits counts every SYN-ACK sent
   po.arm_timer(req, po.now() + rexmt_after(1));
-  c.inc(Counter::FreeBSD_sc_added);
-  po.trace(l, t, f, D::request, "syncache entry added, SYN-ACK sent (§4)",
-           Counter::FreeBSD_sc_added);
+  po.record(l, t, f, D::request, R::request_created_freebsd);
 }
 
 void FreeBsdModel::on_request_segment(PassiveOpener& po, Listener& l, uint32_t req,
@@ -178,7 +178,7 @@ void FreeBsdModel::on_request_segment(PassiveOpener& po, Listener& l, uint32_t r
   Counters& c = po.counters();
   if (cookies_only(po)) {
     // Paused: syncache lookups are skipped, as if the entry were not there.
-    on_listener_segment(po, l, t, seg);
+    on_listener_segment(po, l, t, seg, std::nullopt);
     return;
   }
   if ((f & (RST | ACK | SYN)) == ACK) {
@@ -187,13 +187,13 @@ void FreeBsdModel::on_request_segment(PassiveOpener& po, Listener& l, uint32_t r
     if (r.ts_ok && seg.h.options.has_timestamps) r.ts_recent = seg.h.options.ts_val;
     if (seg.h.ack != iss + 1 || tcp::seq_le(seg.h.seq, irs) || tcp::seq_gt(seg.h.seq, irs + wnd)) {
       // ACK ≠ ISS+1 or SEQ outside the window: entry freed, RST (seq = its ack).
-      drop_entry(po, l, req);
+      po.remove_request(l, req);
       po.send_reset_reply(t, seg);
-      po.trace(l, t, f, D::rst, "ACK does not match the syncache entry: entry freed, RST",
-               Counter::Tcp_OutRsts);
+      po.record(l, t, f, D::rst, R::wrong_ack_freebsd);
       return;
     }
-    cache_->erase(cache_->bucket_of(t), req);
+    // The entry leaves the syncache before the socket is made (whether or
+    // not it can be): on_request_removed takes it out of its bucket.
     if (!socket_allowed(po, l, t, seg)) {
       po.remove_request(l, req);
       return;
@@ -207,33 +207,29 @@ void FreeBsdModel::on_request_segment(PassiveOpener& po, Listener& l, uint32_t r
     // window gets a challenge ACK; outside it is ignored.
     const uint32_t rcv_nxt = r.irs + 1;
     if (seg.h.seq == rcv_nxt) {
-      c.inc(Counter::FreeBSD_sc_reset);
-      drop_entry(po, l, req);
-      po.trace(l, t, f, D::drop, "RST at IRS+1: syncache entry dropped", Counter::FreeBSD_sc_reset);
+      po.remove_request(l, req);
+      po.record(l, t, f, D::drop, R::rst_in_window_freebsd);
     } else if (tcp::seq_ge(seg.h.seq, rcv_nxt) && tcp::seq_lt(seg.h.seq, rcv_nxt + r.window)) {
       po.send_request_ack(r);
-      po.trace(l, t, f, D::ack, "RST in window but not at IRS+1: challenge ACK");
+      po.record(l, t, f, D::ack, R::rst_challenge_ack);
     } else {
-      po.trace(l, t, f, D::ignore, "RST out of window");
+      po.record(l, t, f, D::ignore, R::rst_out_of_window);
     }
     return;
   }
   if (!(f & SYN)) {
-    po.trace(l, t, f, D::ignore, "segment without SYN to a syncache entry");
+    po.record(l, t, f, D::ignore, R::no_ack_to_request);
     return;
   }
   if (f & ACK) {
     // SYN|ACK: syncache_badack drops the entry; RST.
-    c.inc(Counter::FreeBSD_sc_badack);
-    drop_entry(po, l, req);
+    po.remove_request(l, req);
     po.send_reset_reply(t, seg);
-    po.trace(l, t, f, D::rst, "SYN|ACK for a syncache entry: entry dropped, RST",
-             Counter::FreeBSD_sc_badack);
+    po.record(l, t, f, D::rst, R::synack_to_request);
     return;
   }
   // spec §4: a duplicate SYN (any ISN: FreeBSD does not compare) resends the
   // SYN-ACK and restarts the retransmission schedule.
-  c.inc(Counter::FreeBSD_sc_dupsyn);
   if (r.ts_ok && seg.h.options.has_timestamps)
     r.ts_recent = seg.h.options.ts_val;
   else
@@ -241,8 +237,7 @@ void FreeBsdModel::on_request_segment(PassiveOpener& po, Listener& l, uint32_t r
   po.send_synack(r);
   r.num_timeout = 1;
   po.arm_timer(req, po.now() + rexmt_after(1));
-  po.trace(l, t, f, D::synack, "duplicate SYN: SYN-ACK resent, timer reset (§4)",
-           Counter::FreeBSD_sc_dupsyn);
+  po.record(l, t, f, D::synack, R::duplicate_syn_freebsd);
 }
 
 void FreeBsdModel::on_ack_without_entry(PassiveOpener& po, Listener& l, const FourTuple& t,
@@ -258,13 +253,12 @@ void FreeBsdModel::on_ack_without_entry(PassiveOpener& po, Listener& l, const Fo
     o = cookies_->check(t, seg.h.seq, seg.h.ack, b, po.now());
   if (!o) {
     po.send_reset_reply(t, seg);
-    po.trace(l, t, f, D::rst, "ACK without a syncache entry or valid cookie: RST",
-             Counter::Tcp_OutRsts);
+    po.record(l, t, f, D::rst, R::ack_to_listener);
     return;
   }
   po.counters().inc(Counter::FreeBSD_sc_recvcookie);
   if (!socket_allowed(po, l, t, seg)) return;
-  if (auto stale = po.find_request(t)) drop_entry(po, l, *stale);  // paused: entry bypassed
+  if (auto stale = po.find_request(t)) po.remove_request(l, *stale);  // paused: entry bypassed
   tcp::PassiveOpen p;
   p.iss = seg.h.ack - 1;
   p.irs = seg.h.seq - 1;
@@ -288,9 +282,6 @@ bool FreeBsdModel::socket_allowed(PassiveOpener& po, Listener& l, const FourTupl
   if (!over(q)) return true;
   // spec §4: sonewconn fails (sol_qlen > 3*sol_qlimit/2): tcps_listendrop,
   // sc_aborted, a rate-limited log line, then RST or silence.
-  Counters& c = po.counters();
-  c.inc(Counter::FreeBSD_listendrop);
-  c.inc(Counter::FreeBSD_sc_aborted);
   ++overflow_count_;
   std::string line;
   const Time now = po.now();
@@ -303,14 +294,11 @@ bool FreeBsdModel::socket_allowed(PassiveOpener& po, Listener& l, const FourTupl
     overflow_count_ = 0;
   }
   if (po.sysctls().freebsd_syncache_rst_on_sock_fail) {
+    // rst_on_sock_fail = 1: RST; 0: the ACK is dropped (the later ACK gets RST).
     po.send_reset_reply(t, ack);
-    po.trace_with_log(l, t, ack.h.flags, D::rst,
-                      "completed queue over 3B/2: no socket, RST (rst_on_sock_fail=1, §4)",
-                      Counter::FreeBSD_listendrop, line);
+    po.record(l, t, ack.h.flags, D::rst, R::accept_queue_full_freebsd, line);
   } else {
-    po.trace_with_log(l, t, ack.h.flags, D::drop,
-                      "completed queue over 3B/2: no socket, ACK dropped (rst_on_sock_fail=0, §4)",
-                      Counter::FreeBSD_listendrop, line);
+    po.record(l, t, ack.h.flags, D::drop, R::accept_queue_full_freebsd, line);
   }
   return false;
 }
@@ -321,27 +309,23 @@ void FreeBsdModel::on_request_timer(PassiveOpener& po, Listener& l, uint32_t req
   init(po);
   Request& r = po.requests().at(req);
   const FourTuple t = r.tuple;
-  Counters& c = po.counters();
   if (po.sysctls().freebsd_syncookies && cache_->paused(po.now())) {
     // syncache_timer while paused: every entry of the bucket is dropped
     // (their ISSes are cookies, so the handshakes can still complete).
-    drop_entry(po, l, req);
-    po.trace(l, t, 0, D::expire, "syncache paused: entry dropped at its timer (§4)");
+    po.remove_request(l, req);
+    po.record(l, t, 0, D::expire, R::syncache_paused);
     return;
   }
   if (r.num_timeout > static_cast<unsigned>(po.sysctls().freebsd_syncache_rexmtlimit)) {
     // spec §4: retransmits exhausted (sc_rxmits > rexmtlimit): the entry goes, silently.
-    c.inc(Counter::FreeBSD_sc_stale);
-    drop_entry(po, l, req);
-    po.trace(l, t, 0, D::expire, "SYN-ACK retransmits exhausted (§4)", Counter::FreeBSD_sc_stale);
+    po.remove_request(l, req);
+    po.record(l, t, 0, D::expire, R::request_expired_freebsd);
     return;
   }
   po.send_synack(r);
-  c.inc(Counter::FreeBSD_sc_retransmitted);
-  c.inc(Counter::Tcp_RetransSegs);
   po.arm_timer(req, po.now() + rexmt_after(r.num_timeout + 1u));
   ++r.num_timeout;
-  po.trace(l, t, 0, D::synack, "SYN-ACK retransmitted (§4)", Counter::FreeBSD_sc_retransmitted);
+  po.record(l, t, 0, D::synack, R::synack_retransmitted_freebsd);
 }
 
 }  // namespace synq::listen

@@ -31,10 +31,13 @@ class FreeBsdModel final : public BacklogModel {
   std::string_view name() const override { return "freebsd"; }
   int clamp_backlog(int backlog, const Sysctls& s) const override;
   void on_listener_segment(PassiveOpener& po, Listener& l, const FourTuple& t,
-                           const wire::TcpSegment& seg) override;
+                           const wire::TcpSegment& seg,
+                           std::optional<uint32_t> time_wait_isn) override;
   void on_request_segment(PassiveOpener& po, Listener& l, uint32_t req,
                           const wire::TcpSegment& seg) override;
   void on_request_timer(PassiveOpener& po, Listener& l, uint32_t req) override;
+  /// Every entry that leaves the SYN queue leaves its syncache bucket here.
+  void on_request_removed(uint32_t req, const Request& r) override;
 
   /// sonewconn / solisten_clone: no socket when sol_qlen > 3 * sol_qlimit / 2.
   static bool over(const QueueLengths& q) { return q.accept_queue > 3 * q.backlog / 2; }
@@ -49,8 +52,6 @@ class FreeBsdModel final : public BacklogModel {
                         const wire::TcpSegment& seg, uint32_t bucket);
   void on_ack_without_entry(PassiveOpener& po, Listener& l, const FourTuple& t,
                             const wire::TcpSegment& seg);
-  /// The entry leaves the syncache (bucket and SYN queue).
-  void drop_entry(PassiveOpener& po, Listener& l, uint32_t req);
   /// syncache_socket: false (listendrop, log, RST or silence) when over.
   bool socket_allowed(PassiveOpener& po, Listener& l, const FourTuple& t,
                       const wire::TcpSegment& ack);

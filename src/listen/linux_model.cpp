@@ -15,6 +15,7 @@ using wire::tcp_flags::FIN;
 using wire::tcp_flags::RST;
 using wire::tcp_flags::SYN;
 using D = ListenDecision;
+using R = ListenReason;
 
 int LinuxModel::clamp_backlog(int backlog, const Sysctls& s) const {
   // spec §1: the compare is unsigned, so a negative backlog becomes somaxconn.
@@ -43,10 +44,9 @@ int LinuxModel::pruned_retries(int retries, uint32_t qlen, uint32_t young, uint3
 
 // ------------------------------------------------------------------ bookkeeping
 
-void LinuxModel::remove(PassiveOpener& po, Listener& l, uint32_t req) {
+void LinuxModel::on_request_removed(uint32_t, const Request& r) {
   // reqsk_queue_removed: a request that never timed out was young.
-  if (po.requests().at(req).num_timeout == 0 && young_ > 0) --young_;
-  po.remove_request(l, req);
+  if (r.num_timeout == 0 && young_ > 0) --young_;
 }
 
 const LinuxSyncookies& LinuxModel::cookies(PassiveOpener& po) {
@@ -80,7 +80,8 @@ std::string_view LinuxModel::flood_log(const Listener& l, const Sysctls& s) {
 // ------------------------------------------------------------------ segments to the listener
 
 void LinuxModel::on_listener_segment(PassiveOpener& po, Listener& l, const FourTuple& t,
-                                     const wire::TcpSegment& seg) {
+                                     const wire::TcpSegment& seg,
+                                     std::optional<uint32_t> time_wait_isn) {
   const uint8_t f = seg.h.flags;
   if (f & ACK) {
     // tcp_v4_cookie_check: an ACK without SYN or RST may be a cookie's third ACK.
@@ -89,23 +90,26 @@ void LinuxModel::on_listener_segment(PassiveOpener& po, Listener& l, const FourT
     // (send_reset_reply never answers a RST|ACK).
     if (!(f & RST)) {
       po.send_reset_reply(t, seg);
-      po.trace(l, t, f, D::rst, "ACK for no request (§2 other segments)", Counter::Tcp_OutRsts);
+      po.record(l, t, f, D::rst, R::ack_to_listener);
     } else {
-      po.trace(l, t, f, D::drop, "RST|ACK to a listener (§2 other segments)");
+      po.record(l, t, f, D::drop, R::rst_to_listener);
     }
     return;
   }
   // spec §2 "Other segments": RST, SYN|RST, flagless, SYN|FIN → dropped.
   // Linux counts no MIB for these (tcp_rcv_state_process, TCP_LISTEN).
   if ((f & RST) || !(f & SYN) || (f & FIN)) {
-    po.trace(l, t, f, D::drop, "RST, SYN|FIN or flagless segment to a listener (§2)");
+    po.record(l, t, f, D::drop,
+              (f & RST)   ? R::rst_to_listener
+              : (f & SYN) ? R::syn_fin_to_listener
+                          : R::no_syn_to_listener);
     return;
   }
-  on_syn(po, l, t, seg);
+  on_syn(po, l, t, seg, time_wait_isn);
 }
 
 void LinuxModel::on_syn(PassiveOpener& po, Listener& l, const FourTuple& t,
-                        const wire::TcpSegment& seg) {
+                        const wire::TcpSegment& seg, std::optional<uint32_t> tw_isn) {
   // Order of checks: spec §2 "On a SYN" (tcp_conn_request).
   const Sysctls& s = po.sysctls();
   Counters& c = po.counters();
@@ -115,7 +119,6 @@ void LinuxModel::on_syn(PassiveOpener& po, Listener& l, const FourTuple& t,
   std::string_view log;
   // A SYN that ended a TIME-WAIT comes with its ISN (tcp_conn_request's `isn`):
   // it skips the cookie decision and the tcp_max_syn_backlog rule.
-  const std::optional<uint32_t> tw_isn = po.time_wait_isn();
   if ((s.tcp_syncookies == 2 || syn_queue_full(q, s)) && !tw_isn) {
     log = flood_log(l, s);
     if (s.tcp_syncookies != 0) {
@@ -123,42 +126,33 @@ void LinuxModel::on_syn(PassiveOpener& po, Listener& l, const FourTuple& t,
       want_cookie = true;
     } else {
       // spec §2 SYN step 1: SYN queue full, cookies off → drop.
-      c.inc(Counter::TcpExt_TCPReqQFullDrop);
-      c.inc(Counter::TcpExt_ListenDrops);
-      po.trace_with_log(l, t, f, D::drop, "SYN queue full, cookies off (§2 SYN step 1)",
-                        Counter::TcpExt_TCPReqQFullDrop, log);
+      po.record(l, t, f, D::drop, R::syn_queue_full, log);
       return;
     }
   }
   if (accept_queue_full(q)) {
     // spec §2 SYN step 2: accept queue full → silent drop, cookies or not.
-    c.inc(Counter::TcpExt_ListenOverflows);
-    c.inc(Counter::TcpExt_ListenDrops);
-    po.trace_with_log(l, t, f, D::drop, "accept queue full (§2 SYN step 2)",
-                      Counter::TcpExt_ListenOverflows, log);
+    po.record(l, t, f, D::drop, R::accept_queue_full, log);
     return;
   }
   if (!want_cookie && !tw_isn && s.tcp_syncookies == 0 &&
       s.tcp_max_syn_backlog - static_cast<int>(q.syn_queue) < (s.tcp_max_syn_backlog >> 2)) {
     // spec §2 SYN step 3: cookies off and under a quarter of tcp_max_syn_backlog
     // left → drop the unproven peer (synq keeps no peer metrics: none is proven).
-    c.inc(Counter::TcpExt_ListenDrops);
-    po.trace(l, t, f, D::drop, "under a quarter of tcp_max_syn_backlog left (§2 SYN step 3)",
-             Counter::TcpExt_ListenDrops);
+    po.record(l, t, f, D::drop, R::syn_backlog_quarter_left);
     return;
   }
   if (want_cookie) {
     send_cookie(po, l, t, seg);
-    po.trace_with_log(l, t, f, D::cookie, "SYN answered with a cookie (§2 SYN step 5)",
-                      Counter::TcpExt_SyncookiesSent, log);
+    po.record(l, t, f, D::cookie, R::cookie_sent, log);
     return;
   }
   // spec §2 SYN step 6: a request with a 1 s timer.
   const uint32_t req =
       tw_isn ? po.new_request_with_iss(l, t, seg, *tw_isn) : po.new_request(l, t, seg);
-  ++young_;  // reqsk_queue_added
+  ++young_;  // reqsk_queue_added (on_request_removed and the timer take it back)
   po.arm_timer(req, po.now() + synack_timeout(0));
-  po.trace(l, t, f, D::request, "SYN queued, SYN-ACK sent (§2 SYN step 6)");
+  po.record(l, t, f, D::request, R::request_created);
 }
 
 void LinuxModel::send_cookie(PassiveOpener& po, Listener& l, const FourTuple& t,
@@ -196,7 +190,6 @@ void LinuxModel::send_cookie(PassiveOpener& po, Listener& l, const FourTuple& t,
     r.ts_offset += LinuxSyncookies::encode_ts(clock, o) - clock;
   }
   note_overflow(now);  // cookie_init_sequence → tcp_synq_overflow
-  po.counters().inc(Counter::TcpExt_SyncookiesSent);
   po.send_synack(r);
 }
 
@@ -213,10 +206,8 @@ bool LinuxModel::on_cookie_ack(PassiveOpener& po, Listener& l, const FourTuple& 
       cookies(po).decode(t, peer_isn, seg.h.ack - 1, LinuxSyncookies::minute_count(po.now()));
   if (!mss_index) {
     // spec §2 SYN cookies: bad or expired cookie → SyncookiesFailed, then RST (seq = ack).
-    c.inc(Counter::TcpExt_SyncookiesFailed);
     po.send_reset_reply(t, seg);
-    po.trace(l, t, f, D::rst, "ACK with a bad or expired cookie (§2 SYN cookies)",
-             Counter::TcpExt_SyncookiesFailed);
+    po.record(l, t, f, D::rst, R::cookie_bad);
     return true;
   }
   c.inc(Counter::TcpExt_SyncookiesRecv);
@@ -236,17 +227,13 @@ bool LinuxModel::on_cookie_ack(PassiveOpener& po, Listener& l, const FourTuple& 
     // Options the stack no longer allows (a sysctl changed since the SYN): the
     // listener answers it as a stray ACK (RST), SyncookiesRecv already counted.
     po.send_reset_reply(t, seg);
-    po.trace(l, t, f, D::rst, "cookie ACK with options now disabled (§2 SYN cookies)",
-             Counter::Tcp_OutRsts);
+    po.record(l, t, f, D::rst, R::cookie_options_disabled);
     return true;
   }
   if (accept_queue_full(l.lengths())) {
     // spec §2 SYN cookies: good cookie, accept queue full → overflow counters
     // and a silent drop, whatever tcp_abort_on_overflow says (tcp_v4_syn_recv_sock).
-    c.inc(Counter::TcpExt_ListenOverflows);
-    c.inc(Counter::TcpExt_ListenDrops);
-    po.trace(l, t, f, D::drop, "cookie ACK, accept queue full (§2 SYN cookies)",
-             Counter::TcpExt_ListenOverflows);
+    po.record(l, t, f, D::drop, R::accept_queue_full_cookie_ack);
     return true;
   }
   tcp::PassiveOpen p;
@@ -273,8 +260,8 @@ bool LinuxModel::on_cookie_ack(PassiveOpener& po, Listener& l, const FourTuple& 
 
 void LinuxModel::on_request_timer(PassiveOpener& po, Listener& l, uint32_t req) {
   Request& r = po.requests().at(req);
-  Counters& c = po.counters();
-  c.inc(Counter::TcpExt_TCPTimeouts);  // spec §2 SYN-ACK timer: one per firing
+  // spec §2 SYN-ACK timer: TCPTimeouts once per firing — each outcome below
+  // lists it among its reason's counters.
   const QueueLengths q = l.lengths();
   const int retries = po.synack_retries(l);
   const int max_retries = pruned_retries(retries, q.syn_queue, young_, q.backlog);
@@ -292,28 +279,15 @@ void LinuxModel::on_request_timer(PassiveOpener& po, Listener& l, uint32_t req) 
     // spec §2 SYN-ACK timer: after the last retry the request goes silently
     // (counted by the TCPTimeouts above); under pressure sooner (pruning).
     const FourTuple t = r.tuple;
-    remove(po, l, req);
-    po.trace(l, t, 0, D::expire,
-             max_retries < retries ? "pruned under pressure (§2 Pruning under pressure)"
-                                   : "SYN-ACK retries exhausted (§2 SYN-ACK timer)",
-             Counter::TcpExt_TCPTimeouts);
+    po.remove_request(l, req);
+    po.record(l, t, 0, D::expire, max_retries < retries ? R::request_pruned : R::request_expired);
     return;
   }
-  if (resend) {
-    po.send_synack(r);
-    c.inc(Counter::TcpExt_TCPSynRetrans);
-    c.inc(Counter::Tcp_RetransSegs);
-  }
+  if (resend) po.send_synack(r);
   if (r.num_timeout++ == 0 && young_ > 0) --young_;  // no longer young
   po.arm_timer(req, po.now() + synack_timeout(r.num_timeout));
-  if (resend) {
-    po.trace(l, r.tuple, 0, D::synack, "SYN-ACK timer: retransmission (§2 SYN-ACK timer)",
-             Counter::TcpExt_TCPSynRetrans);
-  } else {
-    po.trace(l, r.tuple, 0, D::ignore,
-             "SYN-ACK timer: TCP_DEFER_ACCEPT waits for data, no SYN-ACK (§8 L30)",
-             Counter::TcpExt_TCPTimeouts);
-  }
+  po.record(l, r.tuple, 0, resend ? D::synack : D::ignore,
+            resend ? R::synack_retransmitted : R::defer_accept_wait);
 }
 
 // ------------------------------------------------------------------ segments for a request
@@ -321,7 +295,6 @@ void LinuxModel::on_request_timer(PassiveOpener& po, Listener& l, uint32_t req) 
 void LinuxModel::on_request_segment(PassiveOpener& po, Listener& l, uint32_t req,
                                     const wire::TcpSegment& seg) {
   Request& r = po.requests().at(req);
-  Counters& c = po.counters();
   const Sysctls& s = po.sysctls();
   const uint8_t f = seg.h.flags;
   const Time now = po.now();
@@ -331,27 +304,21 @@ void LinuxModel::on_request_segment(PassiveOpener& po, Listener& l, uint32_t req
   if (seg.h.seq == r.irs && f == SYN) {
     // spec §2 third ACK: the same SYN again → SYN-ACK at once, rate limited.
     if (r.last_synack_resend != Time::min() && now - r.last_synack_resend < rate_limit) {
-      c.inc(Counter::TcpExt_TCPACKSkippedSynRecv);  // spec §2: duplicate SYN within 500 ms
-      po.trace(l, t, f, D::drop, "duplicate SYN within 500 ms (§2 third ACK)",
-               Counter::TcpExt_TCPACKSkippedSynRecv);
+      po.record(l, t, f, D::drop, R::duplicate_syn_rate_limited);
       return;
     }
     r.last_synack_resend = now;
     po.send_synack(r);
-    c.inc(Counter::TcpExt_TCPSynRetrans);
-    c.inc(Counter::Tcp_RetransSegs);
     // The request's timer keeps its schedule (Linux's inet_rtx_syn_ack does
     // not touch it; measured: the SYN-ACK still comes at 1 s).
-    po.trace(l, t, f, D::synack, "duplicate SYN: SYN-ACK resent (§2 third ACK)",
-             Counter::TcpExt_TCPSynRetrans);
+    po.record(l, t, f, D::synack, R::duplicate_syn);
     return;
   }
 
   if ((f & ACK) && seg.h.ack != r.iss + 1) {
     // spec §2 third ACK: ack ≠ ISN+1 → RST seq = ack; the request stays.
     po.send_reset_reply(t, seg);
-    po.trace(l, t, f, D::rst, "ACK with a wrong ack number; request kept (§2 third ACK)",
-             Counter::Tcp_OutRsts);
+    po.record(l, t, f, D::rst, R::wrong_ack);
     return;
   }
 
@@ -359,37 +326,31 @@ void LinuxModel::on_request_segment(PassiveOpener& po, Listener& l, uint32_t req
   if (!tcp::seq_touches_window(seg.h.seq, seg.h.seq + seg.seg_len(), rcv_nxt, rcv_nxt + r.window)) {
     // RFC 9293 §3.10.7.4: out of window → ACK (rate limited) and drop; a RST is ignored.
     if (f & RST) {
-      po.trace(l, t, f, D::ignore, "RST out of window (§2 third ACK)");
+      po.record(l, t, f, D::ignore, R::rst_out_of_window);
       return;
     }
     if (r.last_synack_resend != Time::min() && now - r.last_synack_resend < rate_limit) {
-      c.inc(Counter::TcpExt_TCPACKSkippedSynRecv);
-      po.trace(l, t, f, D::drop, "out-of-window segment, ACK rate limited",
-               Counter::TcpExt_TCPACKSkippedSynRecv);
+      po.record(l, t, f, D::drop, R::out_of_window_rate_limited);
       return;
     }
     r.last_synack_resend = now;
     po.send_request_ack(r);
-    po.trace(l, t, f, D::ack, "out-of-window segment answered with an ACK (RFC 9293 §3.10.7.4)");
+    po.record(l, t, f, D::ack, R::out_of_window);
     return;
   }
 
   if (f & (RST | SYN)) {
     // spec §2 third ACK: RST in window, or a SYN with a new ISN → the request
     // is removed (EmbryonicRsts, AttemptFails); a SYN is answered with RST|ACK.
-    c.inc(Counter::Tcp_AttemptFails);
     if (!(f & RST)) po.send_reset_reply(t, seg);
-    c.inc(Counter::TcpExt_EmbryonicRsts);
-    remove(po, l, req);
-    po.trace(l, t, f, (f & RST) ? D::drop : D::rst,
-             (f & RST) ? "RST in window: request removed (§2 third ACK)"
-                       : "SYN with a new ISN in window: RST|ACK, request removed (§2 third ACK)",
-             Counter::TcpExt_EmbryonicRsts);
+    po.remove_request(l, req);
+    po.record(l, t, f, (f & RST) ? D::drop : D::rst,
+              (f & RST) ? R::rst_in_window : R::syn_in_window);
     return;
   }
   if (!(f & ACK)) {
     // tcp_check_req: no ACK → silently dropped (no MIB in Linux).
-    po.trace(l, t, f, D::drop, "segment without ACK to a request");
+    po.record(l, t, f, D::drop, R::no_ack_to_request);
     return;
   }
   on_third_ack(po, l, req, seg);
@@ -398,7 +359,6 @@ void LinuxModel::on_request_segment(PassiveOpener& po, Listener& l, uint32_t req
 void LinuxModel::on_third_ack(PassiveOpener& po, Listener& l, uint32_t req,
                               const wire::TcpSegment& seg) {
   Request& r = po.requests().at(req);
-  Counters& c = po.counters();
   const Sysctls& s = po.sysctls();
   const FourTuple t = r.tuple;
   const uint8_t f = seg.h.flags;
@@ -409,33 +369,25 @@ void LinuxModel::on_third_ack(PassiveOpener& po, Listener& l, uint32_t req,
     // spec §2 TCP_DEFER_ACCEPT (tcp_check_req): a bare ACK while deferring is
     // dropped; the request remembers it was acked (syn_ack_recalc).
     r.acked = true;
-    c.inc(Counter::TcpExt_TCPDeferAcceptDrop);
-    po.trace(l, t, f, D::drop, "TCP_DEFER_ACCEPT: bare ACK dropped (§2 third ACK)",
-             Counter::TcpExt_TCPDeferAcceptDrop);
+    po.record(l, t, f, D::drop, R::defer_accept_drop);
     return;
   }
 
   if (accept_queue_full(l.lengths())) {
     // spec §2 third ACK: accept queue full → ListenOverflows + ListenDrops.
-    c.inc(Counter::TcpExt_ListenOverflows);
-    c.inc(Counter::TcpExt_ListenDrops);
     if (!s.tcp_abort_on_overflow) {
       // abort_on_overflow = 0: drop the ACK, keep the request (acked); its
       // SYN-ACK timer goes on and a later ACK may complete it.
       r.acked = true;
-      po.trace(l, t, f, D::drop, "accept queue full at the third ACK: ACK ignored (§2 third ACK)",
-               Counter::TcpExt_ListenOverflows);
+      po.record(l, t, f, D::drop, R::third_ack_accept_queue_full);
       return;
     }
     // abort_on_overflow = 1: RST (R only, seq = the ACK's ack), request removed.
     po.send_reset_reply(t, seg);
-    c.inc(Counter::TcpExt_EmbryonicRsts);
-    remove(po, l, req);
-    po.trace(l, t, f, D::rst, "accept queue full, tcp_abort_on_overflow=1 (§2 third ACK)",
-             Counter::TcpExt_ListenOverflows);
+    po.remove_request(l, req);
+    po.record(l, t, f, D::rst, R::accept_queue_full_abort);
     return;
   }
-  if (r.num_timeout == 0 && young_ > 0) --young_;  // complete() removes the request
   po.complete(l, req, seg);
 }
 

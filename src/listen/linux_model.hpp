@@ -20,10 +20,12 @@ class LinuxModel final : public BacklogModel {
   std::string_view name() const override { return "linux"; }
   int clamp_backlog(int backlog, const Sysctls& s) const override;
   void on_listener_segment(PassiveOpener& po, Listener& l, const FourTuple& t,
-                           const wire::TcpSegment& seg) override;
+                           const wire::TcpSegment& seg,
+                           std::optional<uint32_t> time_wait_isn) override;
   void on_request_segment(PassiveOpener& po, Listener& l, uint32_t req,
                           const wire::TcpSegment& seg) override;
   void on_request_timer(PassiveOpener& po, Listener& l, uint32_t req) override;
+  void on_request_removed(uint32_t req, const Request& r) override;
 
   /// inet_csk_reqsk_queue_is_full: `qlen > B`, or `qlen >= B` with syn_queue_check=legacy.
   static bool syn_queue_full(const QueueLengths& q, const Sysctls& s);
@@ -37,7 +39,8 @@ class LinuxModel final : public BacklogModel {
   uint32_t young() const { return young_; }
 
  private:
-  void on_syn(PassiveOpener& po, Listener& l, const FourTuple& t, const wire::TcpSegment& seg);
+  void on_syn(PassiveOpener& po, Listener& l, const FourTuple& t, const wire::TcpSegment& seg,
+              std::optional<uint32_t> tw_isn);
   void send_cookie(PassiveOpener& po, Listener& l, const FourTuple& t, const wire::TcpSegment& seg);
   /// A bare ACK (no SYN, no RST) that matched no request: a cookie? Returns
   /// false if the listener should treat it as a stray ACK (RST).
@@ -46,8 +49,6 @@ class LinuxModel final : public BacklogModel {
   void on_third_ack(PassiveOpener& po, Listener& l, uint32_t req, const wire::TcpSegment& seg);
   /// tcp_syn_flood_action's one-time log line ("" after the first time).
   std::string_view flood_log(const Listener& l, const Sysctls& s);
-  /// Removes a request, keeping `young_` right.
-  void remove(PassiveOpener& po, Listener& l, uint32_t req);
   const LinuxSyncookies& cookies(PassiveOpener& po);
   /// tcp_synq_overflow: stamp the listener (at most once per second).
   void note_overflow(Time now);
@@ -56,6 +57,9 @@ class LinuxModel final : public BacklogModel {
 
   std::optional<LinuxSyncookies> cookies_;  // made on first use from the stack seed
   std::optional<Time> last_overflow_;       // when this listener last sent a cookie
+  // Requests that never timed out: +1 when one is made (on_syn), -1 when its
+  // timer first fires or when it goes (on_request_removed, which the opener
+  // calls for every removal, completion included).
   uint32_t young_ = 0;
   bool synflood_warned_ = false;  // queue->synflood_warned: the log line is printed once
   std::string log_line_;          // storage for the trace event's log view

@@ -35,15 +35,9 @@ uint16_t synack_window(const Sysctls& s, uint16_t mss, bool ts_ok, int rcvbuf) {
 // ------------------------------------------------------------------ dispatch
 
 void PassiveOpener::on_listener_segment(Listener& l, const FourTuple& t,
-                                        const wire::TcpSegment& seg) {
-  l.model().on_listener_segment(*this, l, t, seg);
-}
-
-void PassiveOpener::on_time_wait_syn(Listener& l, const FourTuple& t, const wire::TcpSegment& seg,
-                                     uint32_t isn) {
-  time_wait_isn_ = isn;
-  l.model().on_listener_segment(*this, l, t, seg);
-  time_wait_isn_.reset();
+                                        const wire::TcpSegment& seg,
+                                        std::optional<uint32_t> time_wait_isn) {
+  l.model().on_listener_segment(*this, l, t, seg, time_wait_isn);
 }
 
 void PassiveOpener::on_request_segment(Listener& l, uint32_t req, const wire::TcpSegment& seg) {
@@ -135,6 +129,7 @@ void PassiveOpener::arm_timer(uint32_t req, Time deadline) {
 }
 
 void PassiveOpener::remove_request(Listener& l, uint32_t req) {
+  l.model().on_request_removed(req, requests_.at(req));
   l.syn_queue_remove(requests_, req);
   requests_.destroy(req);
 }
@@ -164,22 +159,15 @@ void PassiveOpener::complete_without_request(Listener& l, const FourTuple& t,
                                              const tcp::PassiveOpen& p,
                                              const wire::TcpSegment& ack) {
   uint32_t child = host_.create_child(l, t, p);
-  host_.counters().inc(Counter::Tcp_PassiveOpens);
-  trace(l, t, ack.h.flags, ListenDecision::complete,
-        "handshake complete: child queued for accept()", Counter::Tcp_PassiveOpens);
+  record(l, t, ack.h.flags, ListenDecision::complete, ListenReason::handshake_complete);
   // The ACK may carry data (or a FIN): the child processes it as its first segment.
   host_.deliver_to_child(child, ack);
 }
 
-void PassiveOpener::trace(const Listener& l, const FourTuple& t, uint8_t tcp_flags,
-                          ListenDecision d, std::string_view reason,
-                          std::optional<Counter> counter) {
-  trace_with_log(l, t, tcp_flags, d, reason, counter, {});
-}
-
-void PassiveOpener::trace_with_log(const Listener& l, const FourTuple& t, uint8_t tcp_flags,
-                                   ListenDecision d, std::string_view reason,
-                                   std::optional<Counter> counter, std::string_view kernel_log) {
+void PassiveOpener::record(const Listener& l, const FourTuple& t, uint8_t tcp_flags,
+                           ListenDecision d, ListenReason r, std::string_view kernel_log) {
+  const ListenReasonInfo& info = listen_reason_info(r);
+  for (Counter c : info.counters()) host_.counters().inc(c);
   if (!host_.tracing()) return;
   ListenEvent e;
   e.time = host_.now();
@@ -187,8 +175,8 @@ void PassiveOpener::trace_with_log(const Listener& l, const FourTuple& t, uint8_
   e.tuple = t;
   e.tcp_flags = tcp_flags;
   e.decision = d;
-  e.counter = counter;
-  e.reason = reason;
+  e.reason = r;
+  if (!info.counters().empty()) e.counter = info.counters().front();
   e.model = l.model().name();
   e.log = kernel_log;
   host_.trace(e);

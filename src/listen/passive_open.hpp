@@ -62,13 +62,11 @@ class PassiveOpener {
 
   // ---- dispatch (from the Stack) to the listener's BacklogModel
   /// A segment for `t` that matched no connection and no request, to listener l.
-  void on_listener_segment(Listener& l, const FourTuple& t, const wire::TcpSegment& seg);
-  /// A SYN that ended a TIME-WAIT on `t` (Linux TCP_TW_SYN), to listener l:
-  /// as on_listener_segment, with time_wait_isn() = `isn` during the call.
-  void on_time_wait_syn(Listener& l, const FourTuple& t, const wire::TcpSegment& seg, uint32_t isn);
-  /// During on_time_wait_syn: the ISN Linux gives the new connection
-  /// (tw_snd_nxt + 65535 + 2, never 0); otherwise nullopt.
-  std::optional<uint32_t> time_wait_isn() const { return time_wait_isn_; }
+  /// `time_wait_isn`: the segment is a SYN that ended a TIME-WAIT on `t`
+  /// (Linux TCP_TW_SYN) and this is the ISN that connection's verdict asks
+  /// for (tcp::Connection::time_wait_syn_isn); the model decides its use.
+  void on_listener_segment(Listener& l, const FourTuple& t, const wire::TcpSegment& seg,
+                           std::optional<uint32_t> time_wait_isn = std::nullopt);
   /// A segment that matched request `req` of listener l.
   void on_request_segment(Listener& l, uint32_t req, const wire::TcpSegment& seg);
   /// The request's timer fired.
@@ -97,7 +95,8 @@ class PassiveOpener {
   /// SYN-ACK of a stateless (cookie) answer is send_synack(r) on such a value.
   void negotiate(Request& r, const Listener& l, const FourTuple& t, const wire::TcpSegment& syn);
   void send_synack(const Request& r);
-  /// Removes the request from l's SYN queue and frees it.
+  /// Removes the request from l's SYN queue and frees it, telling l's model
+  /// first (BacklogModel::on_request_removed). complete() goes through here too.
   void remove_request(Listener& l, uint32_t req);
   void arm_timer(uint32_t req, Time deadline);
   /// Turns request `req` into an established child at the tail of l's accept
@@ -114,18 +113,15 @@ class PassiveOpener {
   void send_request_ack(const Request& r);
   /// The listener's SYN-ACK retries: TCP_SYNCNT if set, else tcp_synack_retries.
   int synack_retries(const Listener& l) const;
-  /// Records one decision in the trace (no-op when nobody traces).
-  void trace(const Listener& l, const FourTuple& t, uint8_t tcp_flags, ListenDecision d,
-             std::string_view reason, std::optional<Counter> counter = std::nullopt);
-  /// As trace, with the kernel log line this decision printed (ListenEvent::log).
-  void trace_with_log(const Listener& l, const FourTuple& t, uint8_t tcp_flags, ListenDecision d,
-                      std::string_view reason, std::optional<Counter> counter,
-                      std::string_view kernel_log);
+  /// Records one decision: increments the reason's counters (always) and
+  /// traces it (only when somebody listens). `kernel_log` is the line the
+  /// kernel printed for it, if any (ListenEvent::log).
+  void record(const Listener& l, const FourTuple& t, uint8_t tcp_flags, ListenDecision d,
+              ListenReason r, std::string_view kernel_log = {});
 
  private:
   ListenerHost& host_;
   RequestTable requests_;
-  std::optional<uint32_t> time_wait_isn_;
 };
 
 /// SYN-ACK timeout after `n` firings: min(1 s << n, 120 s) (TCP_TIMEOUT_INIT, TCP_RTO_MAX).

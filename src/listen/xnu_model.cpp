@@ -10,6 +10,7 @@ using wire::tcp_flags::ACK;
 using wire::tcp_flags::RST;
 using wire::tcp_flags::SYN;
 using D = ListenDecision;
+using R = ListenReason;
 
 int XnuModel::clamp_backlog(int backlog, const Sysctls& s) const {
   // spec §1: xnu solisten: backlog <= 0 or > somaxconn → somaxconn (128).
@@ -28,7 +29,10 @@ uint32_t XnuModel::victim(const PassiveOpener& po, const Listener& l) {
 }
 
 void XnuModel::on_listener_segment(PassiveOpener& po, Listener& l, const FourTuple& t,
-                                   const wire::TcpSegment& seg) {
+                                   const wire::TcpSegment& seg, std::optional<uint32_t>) {
+  // A SYN that ended a TIME-WAIT: xnu's tcp_input (TIME_WAIT, SYN above
+  // rcv_nxt) closes the old connection and takes a fresh ISN for the new
+  // one, so the verdict's ISN is not used (synq's usual RFC 6528 ISN).
   const uint8_t f = seg.h.flags;
   // xnu's tcp_input asks sonewconn for a socket only for a SYN (RST, ACK and
   // SYN|ACK are handled first); everything else is BSD's LISTEN processing.
@@ -37,24 +41,22 @@ void XnuModel::on_listener_segment(PassiveOpener& po, Listener& l, const FourTup
     BsdEmbryonic::listen_input(po, l, t, seg);
     return;
   }
-  // spec §5: full → tcps_listendrop, then evict one embryonic connection.
-  po.counters().inc(Counter::FreeBSD_listendrop);
+  // spec §5: full → tcps_listendrop (counted by either outcome's reason),
+  // then evict one embryonic connection.
   const uint32_t evict = victim(po, l);
   if (evict == kNoRequest) {
-    // spec §5: no embryonic connection to evict → the SYN is dropped silently.
-    po.trace(l, t, f, D::drop, "so_qlen >= B and nothing embryonic to evict (§5)",
-             Counter::FreeBSD_listendrop);
+    // spec §5: no embryonic connection to evict → the SYN is dropped
+    // silently. Every connection in so_qlen is then a completed one: the
+    // accept queue is what is full.
+    po.record(l, t, f, D::drop, R::accept_queue_full_xnu);
     return;
   }
   // The victim is closed silently (tcp_close: no RST); SYN-RCVD → CLOSED.
   const FourTuple vt = po.requests().at(evict).tuple;
-  po.counters().inc(Counter::Tcp_AttemptFails);
   po.remove_request(l, evict);
-  po.trace(l, vt, 0, D::drop, "evicted by tcp_dropdropablreq to admit a new SYN (§5)",
-           Counter::Tcp_AttemptFails);
+  po.record(l, vt, 0, D::drop, R::evicted);
   BsdEmbryonic::open(po, l, t, seg);
-  po.trace(l, t, f, D::request, "SYN admitted after an eviction: SYN-ACK sent (§5)",
-           Counter::FreeBSD_listendrop);
+  po.record(l, t, f, D::request, R::request_created_xnu);
 }
 
 void XnuModel::on_request_segment(PassiveOpener& po, Listener& l, uint32_t req,

@@ -14,7 +14,8 @@ class XnuModel final : public BacklogModel {
   std::string_view name() const override { return "xnu"; }
   int clamp_backlog(int backlog, const Sysctls& s) const override;
   void on_listener_segment(PassiveOpener& po, Listener& l, const FourTuple& t,
-                           const wire::TcpSegment& seg) override;
+                           const wire::TcpSegment& seg,
+                           std::optional<uint32_t> time_wait_isn) override;
   void on_request_segment(PassiveOpener& po, Listener& l, uint32_t req,
                           const wire::TcpSegment& seg) override;
   void on_request_timer(PassiveOpener& po, Listener& l, uint32_t req) override;

@@ -100,15 +100,14 @@ void StackImpl::tcp_input(const wire::IpPacket& ip) {
     // synq keeps the connection under its descriptor until close() (the
     // engine then answers such a SYN with its ACK, as with no listener).
     const bool orphan = conns_[*slot].fd < 0 && conns_[*slot].listener_fd < 0;
-    if (orphan && c.state() == TcpState::time_wait && c.time_wait_accepts_syn(seg)) {
+    const std::optional<uint32_t> tw_isn = orphan ? c.time_wait_syn_isn(seg) : std::nullopt;
+    if (tw_isn) {
       if (listen::Listener* l = listener_at(t.local)) {
-        // Linux tcp_timewait_state_process → TCP_TW_SYN: a SYN above rcv_nxt
-        // (or with a newer timestamp) ends the TIME-WAIT and opens a new
-        // connection through the listener, with ISN tw_snd_nxt + 65535 + 2.
-        uint32_t isn = c.info().snd_nxt + 65535 + 2;
-        if (isn == 0) isn = 1;
+        // Linux tcp_v4_rcv, TCP_TW_SYN: a SYN above rcv_nxt (or with a newer
+        // timestamp) ends the TIME-WAIT and goes to the listener with the
+        // connection's verdict — the ISN the new connection should take.
         end_time_wait(*slot);
-        opener_.on_time_wait_syn(*l, t, seg, isn);
+        opener_.on_listener_segment(*l, t, seg, tw_isn);
         return;
       }
       // No listener: the TIME-WAIT answers it as any other segment (TCP_TW_ACK).

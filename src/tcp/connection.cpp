@@ -230,8 +230,8 @@ Time Connection::deadline() const {
   return impl_->earliest();
 }
 
-bool Connection::time_wait_accepts_syn(const wire::TcpSegment& seg) const {
-  return impl_->time_wait_accepts_syn(seg);
+std::optional<uint32_t> Connection::time_wait_syn_isn(const wire::TcpSegment& seg) const {
+  return impl_->time_wait_syn_isn(seg);
 }
 
 Result<size_t> Connection::send(Time now, std::span<const uint8_t> data) {

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 
 #include "synq/address.hpp"
@@ -124,10 +125,13 @@ class Connection {
   void on_timer(Time now);
   /// Earliest pending timer, or kNever.
   Time deadline() const;
-  /// TIME-WAIT only: may this SYN open a new incarnation (Linux TCP_TW_SYN:
-  /// sequence above rcv_nxt, or a newer timestamp)? If so the stack ends this
-  /// connection and hands the SYN to the listener; on_segment() ignores it.
-  bool time_wait_accepts_syn(const wire::TcpSegment& seg) const;
+  /// TIME-WAIT's verdict on a SYN: may it open a new incarnation (Linux
+  /// TCP_TW_SYN: sequence above rcv_nxt, or a newer timestamp)? If so, the
+  /// ISN Linux gives the new connection (snd_nxt + 65535 + 2, never 0) —
+  /// the stack then ends this connection and hands the SYN and this ISN to
+  /// the listener; otherwise nullopt. (Reaching on_segment() instead, such
+  /// a SYN is answered with the TIME-WAIT's ACK: there is no listener.)
+  std::optional<uint32_t> time_wait_syn_isn(const wire::TcpSegment& seg) const;
 
   // ------------------------------------------------------------ application
   /// Copies as much as fits in the send buffer. EAGAIN if none fits; EPIPE after

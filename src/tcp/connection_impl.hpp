@@ -182,7 +182,7 @@ struct Connection::Impl {
   void on_reset();
   void enter_time_wait();
   void arm_orphan_fin_wait_2();
-  bool time_wait_accepts_syn(const wire::TcpSegment& seg) const;
+  std::optional<uint32_t> time_wait_syn_isn(const wire::TcpSegment& seg) const;
 
   // ------------------------------------------------------------ output.cpp
   uint32_t data_end() const { return snd_buf_seq + static_cast<uint32_t>(snd_ring.size()); }

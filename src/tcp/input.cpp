@@ -579,13 +579,19 @@ void Connection::Impl::arm_orphan_fin_wait_2() {
 // ------------------------------------------------------------ TIME-WAIT (Linux
 // tcp_timewait_state_process)
 
-bool Connection::Impl::time_wait_accepts_syn(const wire::TcpSegment& seg) const {
+std::optional<uint32_t> Connection::Impl::time_wait_syn_isn(const wire::TcpSegment& seg) const {
   const wire::TcpHeader& h = seg.h;
-  if (state != TcpState::time_wait) return false;
-  if (!h.has(SYN) || h.has(RST) || h.has(ACK)) return false;
-  if (paws_rejects(h)) return false;
-  return seq_gt(h.seq, rcv_nxt) || (ts_ok && h.options.has_timestamps && ts_recent_valid &&
-                                    static_cast<int32_t>(ts_recent - h.options.ts_val) < 0);
+  if (state != TcpState::time_wait) return std::nullopt;
+  if (!h.has(SYN) || h.has(RST) || h.has(ACK)) return std::nullopt;
+  if (paws_rejects(h)) return std::nullopt;
+  const bool newer =
+      seq_gt(h.seq, rcv_nxt) || (ts_ok && h.options.has_timestamps && ts_recent_valid &&
+                                 static_cast<int32_t>(ts_recent - h.options.ts_val) < 0);
+  if (!newer) return std::nullopt;
+  // tcp_timewait_state_process: isn = tcptw_snd_nxt + 65535 + 2, and 0
+  // means "none" to tcp_conn_request, so it is never 0.
+  const uint32_t isn = snd_nxt + 65535 + 2;
+  return isn == 0 ? 1 : isn;
 }
 
 void Connection::Impl::on_time_wait(const wire::TcpSegment& seg) {
@@ -600,7 +606,7 @@ void Connection::Impl::on_time_wait(const wire::TcpSegment& seg) {
     }
     return;
   }
-  if (time_wait_accepts_syn(seg)) {
+  if (time_wait_syn_isn(seg)) {
     // TCP_TW_SYN reaches the connection only when the stack found no
     // listener to open a new connection: Linux's tcp_v4_rcv then falls
     // through to TCP_TW_ACK and answers with the TIME-WAIT's ACK (no timer

@@ -46,11 +46,35 @@ TEST_F(Timer, L25_PruningExpiresOldRequestsEarlyWhenMoreThanHalfFull) {
   EXPECT_EQ(s.expired, (std::map<Time, int>{{7s, 4}, {63s, 4}}));
   size_t pruned = 0;
   for (const ListenEvent& e : events)
-    if (e.decision == ListenDecision::expire && e.reason.find("pruned") != std::string_view::npos)
+    if (e.decision == ListenDecision::expire && listen_reason_key(e.reason) == "request_pruned")
       ++pruned;
   EXPECT_EQ(pruned, 4u);
   EXPECT_EQ(syn_recv_entries(), 0u);
   EXPECT_EQ(count(Counter::TcpExt_TCPTimeouts), 8u + 8 + 8 + 4 + 4 + 4);
+}
+
+TEST_F(Timer, L25_ACompletedRequestIsNoLongerYoung) {
+  // Pruning reads young (requests whose timer never fired), so it shows
+  // whether a completed request left the count: 8 SYNs, 2 of them complete
+  // at once. qlen 6 and young 6 → 0 over the 1 s firings (no pruning then:
+  // retries stay ≥ 3); at 3 s y = 0 cuts retries to 2; at 7 s two requests
+  // expire (qlen 6 and 5: 2*qlen > 8), the last four live to 63 s.
+  // Had the completions stayed young (8, not 6), young would still be 2
+  // after 1 s, retries 4, and the first expiry would wait until 31 s.
+  server.sysctls().tcp_syncookies = 0;
+  listen(8);
+  std::vector<Sent> synacks;
+  for (uint16_t p = 2000; p < 2008; ++p) {
+    auto sa = syn(p);
+    ASSERT_EQ(sa.size(), 1u);
+    synacks.push_back(sa[0]);
+  }
+  ASSERT_TRUE(ack(2000, 1000, synacks[0]).empty());
+  ASSERT_TRUE(ack(2001, 1000, synacks[1]).empty());
+  ASSERT_EQ(count(Counter::Tcp_PassiveOpens), 2u);
+  const Schedule s = record(*this, 200s);
+  EXPECT_EQ(s.synacks, (std::map<Time, int>{{1s, 6}, {3s, 6}, {7s, 4}, {15s, 4}, {31s, 4}}));
+  EXPECT_EQ(s.expired, (std::map<Time, int>{{7s, 2}, {63s, 4}}));
 }
 
 TEST_F(Timer, L25_HalfFullOrLessKeepsTheFullSchedule) {

@@ -107,7 +107,9 @@ TEST_F(TcpTest, TimeWait_NewerSyn_TheStackDecides_ElseTheTimeWaitAcks) {
   expect(ACK, kIss + 2, kIrs + 2);
   Seg syn = Seg().syn().seq(kIrs + 100000);
   wire::TcpSegment s{syn.h, {}};
-  EXPECT_TRUE(conn->time_wait_accepts_syn(s));
+  // The verdict carries the new connection's ISN: snd_nxt (our FIN acked,
+  // kIss + 2) + 65535 + 2 (Linux tcp_timewait_state_process).
+  EXPECT_EQ(conn->time_wait_syn_isn(s), std::optional<uint32_t>(kIss + 2 + 65535 + 2));
   // The stack gives it to a listener if there is one; if it reaches the
   // connection, there is none: TCP_TW_SYN → TCP_TW_ACK.
   const Time deadline = conn->deadline();
@@ -115,7 +117,7 @@ TEST_F(TcpTest, TimeWait_NewerSyn_TheStackDecides_ElseTheTimeWaitAcks) {
   expect(ACK, kIss + 2, kIrs + 2);
   EXPECT_EQ(conn->deadline(), deadline);  // the 2MSL timer is not restarted
   Seg old = Seg().syn().seq(kIrs - 5);
-  EXPECT_FALSE(conn->time_wait_accepts_syn(wire::TcpSegment{old.h, {}}));
+  EXPECT_EQ(conn->time_wait_syn_isn(wire::TcpSegment{old.h, {}}), std::nullopt);
 }
 
 TEST_F(TcpTest, FinWait1_Fin_to_Closing_Ack_to_TimeWait_SimultaneousClose) {

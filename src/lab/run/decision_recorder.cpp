@@ -32,7 +32,9 @@ void DecisionRecorder::record(const ListenEvent& e, int client) {
   d.peer = e.tuple.remote.to_string();
   d.decision = std::string(listen_decision_name(e.decision));
   if (e.counter) d.counter = std::string(counter_display_name(*e.counter));
-  d.reason = std::string(e.reason);
+  d.reason =
+      fmt::format("{} ({})", listen_reason_text(e.reason), listen_reason_info(e.reason).section);
+  d.reason_key = std::string(listen_reason_key(e.reason));
   d.tcp_flags = e.tcp_flags;
   d.client = client;
   if (auto q = w_.server_stack().listener_queues(w_.listener); q.ok()) {
@@ -43,16 +45,15 @@ void DecisionRecorder::record(const ListenEvent& e, int client) {
   decisions_.push_back(std::move(d));
 }
 
-// The per-bin drop counts of a decision's reason and counter. Reasons are
-// static strings: found by address, so a flood costs no string per drop.
+// The per-bin drop counts of a decision's reason key (the report's series
+// group by meaning, so every model's "accept_queue_full" is one series). Keys
+// are static strings: found by address, so a flood costs no string per drop.
 std::vector<uint32_t>& DecisionRecorder::drop_bins(const ListenEvent& e) {
-  const int counter = e.counter ? static_cast<int>(*e.counter) : -1;
+  const std::string_view key = listen_reason_key(e.reason);
   for (const auto& k : drop_keys_)
-    if (k.reason == e.reason.data() && k.counter == counter) return *k.bins;
-  std::string name(e.reason);
-  if (e.counter) name += fmt::format(" [{}]", counter_display_name(*e.counter));
-  auto* bins = &drops_.by_reason[name];
-  drop_keys_.push_back({.reason = e.reason.data(), .counter = counter, .bins = bins});
+    if (k.reason == key.data()) return *k.bins;
+  auto* bins = &drops_.by_reason[std::string(key)];
+  drop_keys_.push_back({.reason = key.data(), .bins = bins});
   return *bins;
 }
 

@@ -30,10 +30,9 @@ class DecisionRecorder {
   TimelineRecorder& timeline_;
   std::vector<Decision> decisions_;
   DropSeries drops_;
-  // A drop series found by the address of its reason text and its counter.
+  // A drop series, found by the address of its reason key.
   struct DropKey {
-    const char* reason;
-    int counter;                  // -1: the decision named no counter
+    const char* reason;           // listen_reason_key's data
     std::vector<uint32_t>* bins;  // in drops_.by_reason (map nodes do not move)
   };
   std::vector<DropKey> drop_keys_;
