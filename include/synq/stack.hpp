@@ -158,7 +158,7 @@ class Stack {
   /// min(SOMAXCONN, 128), with SOMAXCONN the C library's constant (4096 in
   /// glibc's <bits/socket.h>, checked on glibc 2.36; 128 in older glibc), and a
   /// negative backlog becomes 0 before the system call. So Python's
-  /// listen(-1) gets B = 0 where a C caller's listen(-1) gets somaxconn (spec §1).
+  /// listen(-1) gets B = 0 where a C caller's listen(-1) gets somaxconn (passive-open.md §1).
   Errno listen_python(int fd, std::optional<int> backlog = std::nullopt);
   /// Per-listener backlog model override ("linux", "bsd44", "freebsd", "xnu"), before listen().
   Errno set_listen_model(int fd, std::string_view model);

@@ -1,4 +1,4 @@
-// A listener's backlog model: one kernel's passive open (spec §1–§5). Each
+// A listener's backlog model: one kernel's passive open (passive-open.md §1–§5). Each
 // model is a small strategy with three entry points — a segment that reaches
 // the listener, a segment for one of its half-open requests, a request's
 // timer — plus listen()'s clamp. The mechanics every kernel shares (creating
@@ -34,7 +34,7 @@ class BacklogModel {
  public:
   virtual ~BacklogModel() = default;
   virtual std::string_view name() const = 0;
-  /// listen(2)'s treatment of its argument → B (spec §1).
+  /// listen(2)'s treatment of its argument → B (passive-open.md §1).
   virtual int clamp_backlog(int backlog, const Sysctls& s) const = 0;
   /// A segment for `t` that matched no connection and no request of l.
   /// `time_wait_isn` is set when the segment is a SYN that ended a TIME-WAIT

@@ -47,7 +47,7 @@ void BsdEmbryonic::on_timer(PassiveOpener& po, Listener& l, uint32_t req) {
   Request& r = po.requests().at(req);
   const FourTuple t = r.tuple;
   if (synack_time(r.num_timeout + 1u) >= kKeepInit) {
-    // spec §3: TCPTV_KEEP_INIT (75 s) bounds the embryonic connection; it is
+    // passive-open.md §3: TCPTV_KEEP_INIT (75 s) bounds the embryonic connection; it is
     // closed without a segment (tcp_timers TCPT_KEEP in SYN_RECEIVED → tcp_drop
     // of a connection that never reached ESTABLISHED sends nothing useful: the
     // peer never answered). SYN-RCVD → CLOSED is an attempt failure.
@@ -55,7 +55,7 @@ void BsdEmbryonic::on_timer(PassiveOpener& po, Listener& l, uint32_t req) {
     po.record(l, t, 0, D::expire, R::request_expired_bsd);
     return;
   }
-  // spec §3: SYN-ACKs are retransmitted by the normal RTO.
+  // passive-open.md §3: SYN-ACKs are retransmitted by the normal RTO.
   po.send_synack(r);
   ++r.num_timeout;
   arm_next(po, req);
@@ -102,7 +102,7 @@ void BsdEmbryonic::on_segment(PassiveOpener& po, Listener& l, uint32_t req,
     return;
   }
   if (r.ts_ok && seg.h.options.has_timestamps) r.ts_recent = seg.h.options.ts_val;
-  // spec §3: on the ACK the connection moves to the completed queue with no
+  // passive-open.md §3: on the ACK the connection moves to the completed queue with no
   // further check (soisconnected).
   po.complete(l, req, seg);
 }
@@ -132,7 +132,8 @@ void BsdEmbryonic::listen_input(PassiveOpener& po, Listener& l, const FourTuple&
 // ------------------------------------------------------------------ the model
 
 int Bsd44Model::clamp_backlog(int backlog, const Sysctls& s) const {
-  // spec §1: 4.4BSD solisten: a negative backlog is 0; so_qlimit = min(backlog, SOMAXCONN).
+  // passive-open.md §1: 4.4BSD solisten: a negative backlog is 0; so_qlimit = min(backlog,
+  // SOMAXCONN).
   return std::min(std::max(backlog, 0), s.bsd44_somaxconn);
 }
 
@@ -144,7 +145,7 @@ void Bsd44Model::on_listener_segment(PassiveOpener& po, Listener& l, const FourT
   // verdict's ISN is Linux's rule, so bsd44 keeps its usual (RFC 6528) ISN.
   const QueueLengths q = l.lengths();
   if (over(q)) {
-    // spec §3: sonewconn refuses (qlen + acc > 3B/2): any segment, even a bare
+    // passive-open.md §3: sonewconn refuses (qlen + acc > 3B/2): any segment, even a bare
     // ACK or a RST, is dropped silently. synq counts it as Linux counts its
     // silent overflow drop: ListenOverflows and ListenDrops. When the
     // completed connections alone fill the limit it is the accept queue

@@ -1,4 +1,4 @@
-// The bsd44 backlog model (spec §1, §3): 4.4BSD's single limit. Every segment
+// The bsd44 backlog model (passive-open.md §1, §3): 4.4BSD's single limit. Every segment
 // that reaches the listener first asks sonewconn() for an embryonic socket;
 // that fails when qlen + acc > 3*B/2 and the segment is dropped without a
 // word. Embryonic connections (synq Requests) live in SYN-RECEIVED, resend

@@ -31,7 +31,8 @@ constexpr unsigned kBackoff[] = {1, 2, 4, 8, 16, 32, 64};  // tcp_backoff[], 64 
 }  // namespace
 
 int FreeBsdModel::clamp_backlog(int backlog, const Sysctls& s) const {
-  // spec §1: solisten_proto: backlog < 0 or > somaxconn (kern.ipc.soacceptqueue) → somaxconn.
+  // passive-open.md §1: solisten_proto: backlog < 0 or > somaxconn (kern.ipc.soacceptqueue) →
+  // somaxconn.
   if (backlog < 0 || backlog > s.kern_ipc_soacceptqueue) return s.kern_ipc_soacceptqueue;
   return backlog;
 }
@@ -130,7 +131,7 @@ void FreeBsdModel::on_syn(PassiveOpener& po, Listener& l, const FourTuple& t,
         c.inc(Counter::FreeBSD_sc_zonefail);
         send_cookie_only(po, l, t, seg, b);
       } else {
-        // spec §4: cache full, this bucket empty, cookies off → the SYN is dropped.
+        // passive-open.md §4: cache full, this bucket empty, cookies off → the SYN is dropped.
         po.record(l, t, f, D::drop, R::syn_queue_full_freebsd);
       }
       return;
@@ -141,7 +142,7 @@ void FreeBsdModel::on_syn(PassiveOpener& po, Listener& l, const FourTuple& t,
     if (!s.freebsd_syncookies || cache_->pause(po.now())) c.inc(Counter::FreeBSD_sc_bucketoverflow);
     po.record(l, vt, 0, D::drop, R::evicted_syncache_full);
   } else if (cache_->bucket_length(b) >= cache_->bucket_limit()) {
-    // syncache_insert: spec §4 bucket overflow drops its oldest entry and
+    // syncache_insert: passive-open.md §4 bucket overflow drops its oldest entry and
     // (cookies on) pauses the syncache: cookies only for a while.
     const uint32_t victim = cache_->oldest(b);
     const FourTuple vt = po.requests().at(victim).tuple;
@@ -228,7 +229,7 @@ void FreeBsdModel::on_request_segment(PassiveOpener& po, Listener& l, uint32_t r
     po.record(l, t, f, D::rst, R::synack_to_request);
     return;
   }
-  // spec §4: a duplicate SYN (any ISN: FreeBSD does not compare) resends the
+  // passive-open.md §4: a duplicate SYN (any ISN: FreeBSD does not compare) resends the
   // SYN-ACK and restarts the retransmission schedule.
   if (r.ts_ok && seg.h.options.has_timestamps)
     r.ts_recent = seg.h.options.ts_val;
@@ -280,7 +281,7 @@ bool FreeBsdModel::socket_allowed(PassiveOpener& po, Listener& l, const FourTupl
                                   const wire::TcpSegment& ack) {
   const QueueLengths q = l.lengths();
   if (!over(q)) return true;
-  // spec §4: sonewconn fails (sol_qlen > 3*sol_qlimit/2): tcps_listendrop,
+  // passive-open.md §4: sonewconn fails (sol_qlen > 3*sol_qlimit/2): tcps_listendrop,
   // sc_aborted, a rate-limited log line, then RST or silence.
   ++overflow_count_;
   std::string line;
@@ -317,7 +318,7 @@ void FreeBsdModel::on_request_timer(PassiveOpener& po, Listener& l, uint32_t req
     return;
   }
   if (r.num_timeout > static_cast<unsigned>(po.sysctls().freebsd_syncache_rexmtlimit)) {
-    // spec §4: retransmits exhausted (sc_rxmits > rexmtlimit): the entry goes, silently.
+    // passive-open.md §4: retransmits exhausted (sc_rxmits > rexmtlimit): the entry goes, silently.
     po.remove_request(l, req);
     po.record(l, t, 0, D::expire, R::request_expired_freebsd);
     return;

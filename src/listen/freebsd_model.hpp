@@ -1,4 +1,4 @@
-// The freebsd backlog model (spec §1, §4): SYNs go into a syncache that never
+// The freebsd backlog model (passive-open.md §1, §4): SYNs go into a syncache that never
 // looks at the accept queue; the socket is made only when the handshake's ACK
 // arrives, and that fails when the completed queue is over 3B/2 (sonewconn /
 // solisten_clone): listendrop, the "Listen queue overflow" log line and a RST

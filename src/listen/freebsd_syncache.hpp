@@ -1,4 +1,4 @@
-// FreeBSD's syncache bookkeeping for one listener (tcp_syncache.c; spec §4):
+// FreeBSD's syncache bookkeeping for one listener (tcp_syncache.c; passive-open.md §4):
 // hash buckets of pending entries (synq Requests) with FreeBSD's per-bucket
 // limit, the overall cache limit, each bucket's last overflow time (which
 // decides whether a returning ACK may be a cookie) and the "pause" that

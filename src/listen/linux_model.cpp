@@ -18,7 +18,7 @@ using D = ListenDecision;
 using R = ListenReason;
 
 int LinuxModel::clamp_backlog(int backlog, const Sysctls& s) const {
-  // spec §1: the compare is unsigned, so a negative backlog becomes somaxconn.
+  // passive-open.md §1: the compare is unsigned, so a negative backlog becomes somaxconn.
   if (static_cast<unsigned>(backlog) > static_cast<unsigned>(s.somaxconn)) return s.somaxconn;
   return backlog;
 }
@@ -86,7 +86,7 @@ void LinuxModel::on_listener_segment(PassiveOpener& po, Listener& l, const FourT
   if (f & ACK) {
     // tcp_v4_cookie_check: an ACK without SYN or RST may be a cookie's third ACK.
     if (!(f & (SYN | RST)) && on_cookie_ack(po, l, t, seg)) return;
-    // spec §2 "Other segments": SYN|ACK or a stray ACK → RST seq = its ack
+    // passive-open.md §2 "Other segments": SYN|ACK or a stray ACK → RST seq = its ack
     // (send_reset_reply never answers a RST|ACK).
     if (!(f & RST)) {
       po.send_reset_reply(t, seg);
@@ -96,7 +96,7 @@ void LinuxModel::on_listener_segment(PassiveOpener& po, Listener& l, const FourT
     }
     return;
   }
-  // spec §2 "Other segments": RST, SYN|RST, flagless, SYN|FIN → dropped.
+  // passive-open.md §2 "Other segments": RST, SYN|RST, flagless, SYN|FIN → dropped.
   // Linux counts no MIB for these (tcp_rcv_state_process, TCP_LISTEN).
   if ((f & RST) || !(f & SYN) || (f & FIN)) {
     po.record(l, t, f, D::drop,
@@ -110,7 +110,7 @@ void LinuxModel::on_listener_segment(PassiveOpener& po, Listener& l, const FourT
 
 void LinuxModel::on_syn(PassiveOpener& po, Listener& l, const FourTuple& t,
                         const wire::TcpSegment& seg, std::optional<uint32_t> tw_isn) {
-  // Order of checks: spec §2 "On a SYN" (tcp_conn_request).
+  // Order of checks: passive-open.md §2 "On a SYN" (tcp_conn_request).
   const Sysctls& s = po.sysctls();
   Counters& c = po.counters();
   const QueueLengths q = l.lengths();
@@ -125,19 +125,19 @@ void LinuxModel::on_syn(PassiveOpener& po, Listener& l, const FourTuple& t,
       c.inc(Counter::TcpExt_TCPReqQFullDoCookies);
       want_cookie = true;
     } else {
-      // spec §2 SYN step 1: SYN queue full, cookies off → drop.
+      // passive-open.md §2 SYN step 1: SYN queue full, cookies off → drop.
       po.record(l, t, f, D::drop, R::syn_queue_full, log);
       return;
     }
   }
   if (accept_queue_full(q)) {
-    // spec §2 SYN step 2: accept queue full → silent drop, cookies or not.
+    // passive-open.md §2 SYN step 2: accept queue full → silent drop, cookies or not.
     po.record(l, t, f, D::drop, R::accept_queue_full, log);
     return;
   }
   if (!want_cookie && !tw_isn && s.tcp_syncookies == 0 &&
       s.tcp_max_syn_backlog - static_cast<int>(q.syn_queue) < (s.tcp_max_syn_backlog >> 2)) {
-    // spec §2 SYN step 3: cookies off and under a quarter of tcp_max_syn_backlog
+    // passive-open.md §2 SYN step 3: cookies off and under a quarter of tcp_max_syn_backlog
     // left → drop the unproven peer (synq keeps no peer metrics: none is proven).
     po.record(l, t, f, D::drop, R::syn_backlog_quarter_left);
     return;
@@ -147,7 +147,7 @@ void LinuxModel::on_syn(PassiveOpener& po, Listener& l, const FourTuple& t,
     po.record(l, t, f, D::cookie, R::cookie_sent, log);
     return;
   }
-  // spec §2 SYN step 6: a request with a 1 s timer.
+  // passive-open.md §2 SYN step 6: a request with a 1 s timer.
   const uint32_t req =
       tw_isn ? po.new_request_with_iss(l, t, seg, *tw_isn) : po.new_request(l, t, seg);
   ++young_;  // reqsk_queue_added (on_request_removed and the timer take it back)
@@ -157,7 +157,7 @@ void LinuxModel::on_syn(PassiveOpener& po, Listener& l, const FourTuple& t,
 
 void LinuxModel::send_cookie(PassiveOpener& po, Listener& l, const FourTuple& t,
                              const wire::TcpSegment& seg) {
-  // spec §2 SYN step 5 (tcp_conn_request with want_cookie): negotiate as for a
+  // passive-open.md §2 SYN step 5 (tcp_conn_request with want_cookie): negotiate as for a
   // request, encode what matters into the ISN and TSval, send, keep nothing.
   const Sysctls& s = po.sysctls();
   const Time now = po.now();
@@ -205,7 +205,8 @@ bool LinuxModel::on_cookie_ack(PassiveOpener& po, Listener& l, const FourTuple& 
   const auto mss_index =
       cookies(po).decode(t, peer_isn, seg.h.ack - 1, LinuxSyncookies::minute_count(po.now()));
   if (!mss_index) {
-    // spec §2 SYN cookies: bad or expired cookie → SyncookiesFailed, then RST (seq = ack).
+    // passive-open.md §2 SYN cookies: bad or expired cookie → SyncookiesFailed, then RST (seq =
+    // ack).
     po.send_reset_reply(t, seg);
     po.record(l, t, f, D::rst, R::cookie_bad);
     return true;
@@ -231,7 +232,7 @@ bool LinuxModel::on_cookie_ack(PassiveOpener& po, Listener& l, const FourTuple& 
     return true;
   }
   if (accept_queue_full(l.lengths())) {
-    // spec §2 SYN cookies: good cookie, accept queue full → overflow counters
+    // passive-open.md §2 SYN cookies: good cookie, accept queue full → overflow counters
     // and a silent drop, whatever tcp_abort_on_overflow says (tcp_v4_syn_recv_sock).
     po.record(l, t, f, D::drop, R::accept_queue_full_cookie_ack);
     return true;
@@ -260,7 +261,7 @@ bool LinuxModel::on_cookie_ack(PassiveOpener& po, Listener& l, const FourTuple& 
 
 void LinuxModel::on_request_timer(PassiveOpener& po, Listener& l, uint32_t req) {
   Request& r = po.requests().at(req);
-  // spec §2 SYN-ACK timer: TCPTimeouts once per firing — each outcome below
+  // passive-open.md §2 SYN-ACK timer: TCPTimeouts once per firing — each outcome below
   // lists it among its reason's counters.
   const QueueLengths q = l.lengths();
   const int retries = po.synack_retries(l);
@@ -276,7 +277,7 @@ void LinuxModel::on_request_timer(PassiveOpener& po, Listener& l, uint32_t req) 
     resend = !r.acked || r.num_timeout >= defer - 1;
   }
   if (expire) {
-    // spec §2 SYN-ACK timer: after the last retry the request goes silently
+    // passive-open.md §2 SYN-ACK timer: after the last retry the request goes silently
     // (counted by the TCPTimeouts above); under pressure sooner (pruning).
     const FourTuple t = r.tuple;
     po.remove_request(l, req);
@@ -302,7 +303,7 @@ void LinuxModel::on_request_segment(PassiveOpener& po, Listener& l, uint32_t req
   const FourTuple t = r.tuple;
 
   if (seg.h.seq == r.irs && f == SYN) {
-    // spec §2 third ACK: the same SYN again → SYN-ACK at once, rate limited.
+    // passive-open.md §2 third ACK: the same SYN again → SYN-ACK at once, rate limited.
     if (r.last_synack_resend != Time::min() && now - r.last_synack_resend < rate_limit) {
       po.record(l, t, f, D::drop, R::duplicate_syn_rate_limited);
       return;
@@ -316,7 +317,7 @@ void LinuxModel::on_request_segment(PassiveOpener& po, Listener& l, uint32_t req
   }
 
   if ((f & ACK) && seg.h.ack != r.iss + 1) {
-    // spec §2 third ACK: ack ≠ ISN+1 → RST seq = ack; the request stays.
+    // passive-open.md §2 third ACK: ack ≠ ISN+1 → RST seq = ack; the request stays.
     po.send_reset_reply(t, seg);
     po.record(l, t, f, D::rst, R::wrong_ack);
     return;
@@ -340,7 +341,7 @@ void LinuxModel::on_request_segment(PassiveOpener& po, Listener& l, uint32_t req
   }
 
   if (f & (RST | SYN)) {
-    // spec §2 third ACK: RST in window, or a SYN with a new ISN → the request
+    // passive-open.md §2 third ACK: RST in window, or a SYN with a new ISN → the request
     // is removed (EmbryonicRsts, AttemptFails); a SYN is answered with RST|ACK.
     if (!(f & RST)) po.send_reset_reply(t, seg);
     po.remove_request(l, req);
@@ -366,7 +367,7 @@ void LinuxModel::on_third_ack(PassiveOpener& po, Listener& l, uint32_t req,
 
   const int defer = po.host().listener_options(l.fd()).defer_accept;
   if (r.num_timeout < defer && seg.h.seq + seg.seg_len() == r.irs + 1) {
-    // spec §2 TCP_DEFER_ACCEPT (tcp_check_req): a bare ACK while deferring is
+    // passive-open.md §2 TCP_DEFER_ACCEPT (tcp_check_req): a bare ACK while deferring is
     // dropped; the request remembers it was acked (syn_ack_recalc).
     r.acked = true;
     po.record(l, t, f, D::drop, R::defer_accept_drop);
@@ -374,7 +375,7 @@ void LinuxModel::on_third_ack(PassiveOpener& po, Listener& l, uint32_t req,
   }
 
   if (accept_queue_full(l.lengths())) {
-    // spec §2 third ACK: accept queue full → ListenOverflows + ListenDrops.
+    // passive-open.md §2 third ACK: accept queue full → ListenOverflows + ListenDrops.
     if (!s.tcp_abort_on_overflow) {
       // abort_on_overflow = 0: drop the ACK, keep the request (acked); its
       // SYN-ACK timer goes on and a later ACK may complete it.

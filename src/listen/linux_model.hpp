@@ -1,4 +1,4 @@
-// The linux backlog model (spec §1, §2): a SYN queue of compact requests and
+// The linux backlog model (passive-open.md §1, §2): a SYN queue of compact requests and
 // an accept queue, with strict `>` full checks; SYN cookies when the SYN
 // queue overflows (or always); pruning of old requests under pressure;
 // TCP_DEFER_ACCEPT.
@@ -31,7 +31,7 @@ class LinuxModel final : public BacklogModel {
   static bool syn_queue_full(const QueueLengths& q, const Sysctls& s);
   /// sk_acceptq_is_full: `acc > B`, so B+1 children fit.
   static bool accept_queue_full(const QueueLengths& q) { return q.accept_queue > q.backlog; }
-  /// reqsk_timer_handler's pruning (spec §2 "Pruning under pressure"): the
+  /// reqsk_timer_handler's pruning (passive-open.md §2 "Pruning under pressure"): the
   /// retries a request may have when `young` of `qlen` requests never timed out.
   static int pruned_retries(int retries, uint32_t qlen, uint32_t young, uint32_t backlog);
 

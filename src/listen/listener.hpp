@@ -1,4 +1,4 @@
-// A listening socket's queues (spec §2): the SYN queue of half-open requests
+// A listening socket's queues (passive-open.md §2): the SYN queue of half-open requests
 // and the FIFO accept queue of established children. Each count changes in
 // exactly one function (syn_queue_add/remove, accept_queue_push/pop), which
 // is where the debug invariant checks sit.
@@ -25,7 +25,7 @@ class Listener {
   const BacklogModel& model() const { return *model_; }
   BacklogModel& model() { return *model_; }
   int backlog() const { return backlog_; }
-  /// Re-listen: spec §1, only B changes, the queues are kept.
+  /// Re-listen: passive-open.md §1, only B changes, the queues are kept.
   void set_backlog(int b) { backlog_ = b; }
 
   QueueLengths lengths() const {

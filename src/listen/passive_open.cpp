@@ -49,7 +49,7 @@ void PassiveOpener::on_request_timer(Listener& l, uint32_t req) {
 }
 
 void PassiveOpener::drop_all_requests(Listener& l) {
-  // spec §2 "Closing a listener": requests vanish; their later ACKs find no
+  // passive-open.md §2 "Closing a listener": requests vanish; their later ACKs find no
   // socket and get a RST.
   while (l.first_request() != kNoRequest) remove_request(l, l.first_request());
 }

@@ -1,4 +1,4 @@
-// FreeBSD's SYN cookies (tcp_syncache.c, syncookie_generate/lookup; spec §4).
+// FreeBSD's SYN cookies (tcp_syncache.c, syncookie_generate/lookup; passive-open.md §4).
 // The ISS carries a 24-bit MAC and one byte of SYN options:
 //
 //   ISS = (MAC & ~0xff) | (cookie_byte ^ (MAC >> 24))

@@ -1,4 +1,4 @@
-// Linux SYN cookies (spec §2 "SYN cookies"; Linux net/ipv4/syncookies.c):
+// Linux SYN cookies (passive-open.md §2 "SYN cookies"; Linux net/ipv4/syncookies.c):
 // a SYN-ACK whose ISN encodes what a request would have stored, so a listener
 // under a flood answers without keeping state and rebuilds the connection
 // from the ACK. Pure functions of a four-tuple, the peer's ISN and the minute

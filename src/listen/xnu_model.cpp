@@ -13,7 +13,7 @@ using D = ListenDecision;
 using R = ListenReason;
 
 int XnuModel::clamp_backlog(int backlog, const Sysctls& s) const {
-  // spec §1: xnu solisten: backlog <= 0 or > somaxconn → somaxconn (128).
+  // passive-open.md §1: xnu solisten: backlog <= 0 or > somaxconn → somaxconn (128).
   if (backlog <= 0 || backlog > s.xnu_somaxconn) return s.xnu_somaxconn;
   return backlog;
 }
@@ -41,11 +41,11 @@ void XnuModel::on_listener_segment(PassiveOpener& po, Listener& l, const FourTup
     BsdEmbryonic::listen_input(po, l, t, seg);
     return;
   }
-  // spec §5: full → tcps_listendrop (counted by either outcome's reason),
+  // passive-open.md §5: full → tcps_listendrop (counted by either outcome's reason),
   // then evict one embryonic connection.
   const uint32_t evict = victim(po, l);
   if (evict == kNoRequest) {
-    // spec §5: no embryonic connection to evict → the SYN is dropped
+    // passive-open.md §5: no embryonic connection to evict → the SYN is dropped
     // silently. Every connection in so_qlen is then a completed one: the
     // accept queue is what is full.
     po.record(l, t, f, D::drop, R::accept_queue_full_xnu);

@@ -1,4 +1,4 @@
-// The xnu backlog model (spec §1, §5): macOS keeps one count — embryonic plus
+// The xnu backlog model (passive-open.md §1, §5): macOS keeps one count — embryonic plus
 // completed connections (so_qlen) — and checks it when a SYN asks for a new
 // socket. When it is full, tcp_dropdropablreq() evicts one embryonic
 // connection to make room; only if none exists is the SYN dropped. The

@@ -114,7 +114,7 @@ Duration ScriptRun::anchor_for(const Event& ev) const {
 
 Duration ScriptRun::tolerance(Duration interval) const {
   if (!t_.live() || interval < 250ms) return tol_;
-  // spec §7: a real kernel's retransmission timers may be late by
+  // passive-open.md §7: a real kernel's retransmission timers may be late by
   // max(0.3 s, 12.5% of the interval); relative times accumulate it.
   return std::max(tol_, std::max(Duration(300ms), interval / 8));
 }

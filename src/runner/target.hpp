@@ -83,7 +83,7 @@ class Target {
   virtual ~Target() = default;
   /// "synq" or "linux".
   virtual std::string_view name() const = 0;
-  /// A real kernel on the wall clock (spec §7 timer tolerance applies).
+  /// A real kernel on the wall clock (passive-open.md §7 timer tolerance applies).
   virtual bool live() const = 0;
   /// Marks the script's time 0 (after setup and the init command).
   virtual void start_clock() = 0;

@@ -180,7 +180,7 @@ struct Packet {
   /// synq extension `abs` before the sequence numbers (outbound only): they
   /// are the target's real numbers, not relative to its ISN. For a segment
   /// that is not numbered from the connection's ISN, e.g. Linux's RST|ACK
-  /// with seq 0 for a new-ISN SYN in SYN-RECV (spec §7, §8 L27).
+  /// with seq 0 for a new-ISN SYN in SYN-RECV (passive-open.md §7, §8 L27).
   bool absolute_seq = false;
   uint32_t seq_start = 0;
   uint32_t seq_end = 0;

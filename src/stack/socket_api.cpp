@@ -173,8 +173,9 @@ Errno StackImpl::set_listen_model(int fd, std::string_view model) {
   Socket* s = sock(fd);
   if (!s) return Errno::ebadf;
   if (s->type != SockType::stream) return Errno::eopnotsupp;
-  if (s->listener) return Errno::einval;                         // chosen at listen() time
-  if (!listen::make_backlog_model(model)) return Errno::einval;  // TODO(issue 3): other models
+  if (s->listener) return Errno::einval;  // chosen at listen() time
+  if (!listen::make_backlog_model(model))
+    return Errno::einval;  // not one of linux, bsd44, freebsd, xnu
   s->model_override = std::string(model);
   return Errno::ok;
 }
@@ -182,9 +183,10 @@ Errno StackImpl::set_listen_model(int fd, std::string_view model) {
 Errno StackImpl::listen(int fd, int backlog) {
   Socket* s = sock(fd);
   if (!s) return Errno::ebadf;
-  if (s->type != SockType::stream) return Errno::eopnotsupp;  // spec §1: UDP has no listen
+  if (s->type != SockType::stream)
+    return Errno::eopnotsupp;  // passive-open.md §1: UDP has no listen
   if (s->listener) {
-    // spec §1: re-listen changes only B; the queues are kept.
+    // passive-open.md §1: re-listen changes only B; the queues are kept.
     s->listener->set_backlog(s->listener->model().clamp_backlog(backlog, config_.sysctls));
     return Errno::ok;
   }
@@ -192,9 +194,9 @@ Errno StackImpl::listen(int fd, int backlog) {
   const std::string& name =
       s->model_override.empty() ? config_.sysctls.listen_model : s->model_override;
   auto model = listen::make_backlog_model(name);
-  if (!model) return Errno::einval;  // TODO(issue 3): bsd44, freebsd, xnu
+  if (!model) return Errno::einval;  // net.core.synq_listen_model names no model
   if (!s->bound) {
-    // spec §1: listen on an unbound socket binds an ephemeral port.
+    // passive-open.md §1: listen on an unbound socket binds an ephemeral port.
     if (Errno e = autobind(fd, *s); e != Errno::ok) return Errno::eaddrinuse;
   } else if (bind_conflict(fd, *s, s->local)) {
     return Errno::eaddrinuse;  // inet_csk_listen_start re-checks: another socket listens here
@@ -232,7 +234,8 @@ listen::ListenerOptions StackImpl::listener_options(int listener_fd) const {
 Result<int> StackImpl::accept(int fd, Endpoint* peer) {
   Socket* s = sock(fd);
   if (!s) return Errno::ebadf;
-  if (s->type != SockType::stream) return Errno::eopnotsupp;  // spec §1: UDP has no accept
+  if (s->type != SockType::stream)
+    return Errno::eopnotsupp;  // passive-open.md §1: UDP has no accept
   if (!s->listener) return Errno::einval;
   listen::Listener& l = *s->listener;
   if (l.accept_queue_len() == 0) return Errno::eagain;
@@ -270,7 +273,7 @@ Result<int> StackImpl::accept(int fd, Endpoint* peer) {
 
 void StackImpl::stop_listening(int fd, Socket& s) {
   listen::Listener& l = *s.listener;
-  // spec §2 "Closing a listener": RST|ACK to every unaccepted child,
+  // passive-open.md §2 "Closing a listener": RST|ACK to every unaccepted child,
   // pending requests dropped (their later ACKs find no socket → RST).
   while (auto slot = l.accept_queue_pop()) {
     ConnSlot& c = conns_[*slot];
@@ -522,7 +525,7 @@ Errno StackImpl::setsockopt(int fd, SockOpt opt, int value) {
       if (c) c->set_syn_retries(value);
       return Errno::ok;
     case SockOpt::tcp_defer_accept:
-      // TODO(issue 3): the listener does not defer yet; the value is stored like Linux.
+      // Stored as retransmissions, like Linux; the linux model defers the third ACK with it.
       s->defer_accept = secs_to_retrans(value);
       return Errno::ok;
   }
@@ -625,8 +628,9 @@ uint32_t StackImpl::readiness(const Socket& s) const {
     return r;
   }
   if (s.listener)
-    return s.listener->accept_queue_len() ? uint32_t{kReadable} : uint32_t{0};  // spec §8.35
-  if (s.conn == kNoConn) return kWritable | kHangup;  // tcp_poll on a fresh socket (TCP_CLOSE)
+    return s.listener->accept_queue_len() ? uint32_t{kReadable}
+                                          : uint32_t{0};  // passive-open.md §8.35
+  if (s.conn == kNoConn) return kWritable | kHangup;      // tcp_poll on a fresh socket (TCP_CLOSE)
   const tcp::Connection& c = *conns_[s.conn].conn;
   const TcpState st = c.state();
   uint32_t r = 0;

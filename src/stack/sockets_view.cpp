@@ -41,7 +41,7 @@ std::vector<SocketInfo> StackImpl::sockets() const {
     info.send_q = static_cast<uint32_t>(cs.conn->send_queued());
     out.push_back(info);
   }
-  // Half-open requests appear as SYN-RECV (spec §2 Observability).
+  // Half-open requests appear as SYN-RECV (passive-open.md §2 Observability).
   for (size_t i = 0; i < socks_.size(); ++i) {
     const Socket& s = socks_[i];
     if (!s.open || !s.listener) continue;
