@@ -89,17 +89,6 @@ tcp::Connection* StackImpl::connection_of(int fd) {
   return conns_[s->conn].conn.get();
 }
 
-tcp::ConnectionOptions StackImpl::conn_options(const Socket& s) const {
-  tcp::ConnectionOptions o;
-  o.nodelay = s.nodelay;
-  o.user_mss = s.user_mss;
-  o.syn_retries = s.syncnt;
-  o.rcvbuf = s.rcvbuf;
-  o.sndbuf = s.sndbuf;
-  o.linger = s.linger;
-  return o;
-}
-
 // Linux makes a child by cloning its listener when the handshake completes
 // (tcp_check_req → inet_csk_clone_lock → sk_clone_lock, which copies the whole
 // sock). So the child starts with the listener's SO_REUSEADDR (sk_reuse),
@@ -113,7 +102,7 @@ tcp::ConnectionOptions StackImpl::conn_options(const Socket& s) const {
 // keeps that per descriptor). tests/scripts/linux/accept-inherits-options.pkt
 // and accept-options-at-handshake.pkt check all of this on both targets.
 StackImpl::Inherited StackImpl::inherit_options(const Socket& listener) const {
-  return Inherited{conn_options(listener), listener.reuseaddr};
+  return Inherited{listener.opts, listener.reuseaddr};
 }
 
 // ------------------------------------------------------------------ socket, bind
@@ -223,9 +212,9 @@ listen::Listener* StackImpl::listener_at(const Endpoint& local) {
 listen::ListenerOptions StackImpl::listener_options(int listener_fd) const {
   listen::ListenerOptions o;
   if (const Socket* s = sock(listener_fd)) {
-    o.synack_retries = s->syncnt;
-    o.user_mss = s->user_mss;
-    o.rcvbuf = s->rcvbuf;
+    o.synack_retries = s->opts.syn_retries;
+    o.user_mss = s->opts.user_mss;
+    o.rcvbuf = s->opts.rcvbuf;
     o.defer_accept = s->defer_accept;
   }
   return o;
@@ -259,14 +248,8 @@ Result<int> StackImpl::accept(int fd, Endpoint* peer) {
   n.conn = slot;
   // The descriptor shows the options its connection was born with
   // (create_child → inherit_options), not the listener's options now.
-  const tcp::ConnectionOptions& born = c.conn->options();
   n.reuseaddr = c.reuse;
-  n.nodelay = born.nodelay;
-  n.rcvbuf = born.rcvbuf;
-  n.sndbuf = born.sndbuf;
-  n.user_mss = born.user_mss;
-  n.syncnt = born.syn_retries;
-  n.linger = born.linger;
+  n.opts = c.conn->options();
   if (peer) *peer = n.remote;
   return nfd;
 }
@@ -361,7 +344,7 @@ Errno StackImpl::connect(int fd, const Endpoint& remote) {
   unregister_fd_port(fd);
   s->local = t.local;
   s->bound = true;
-  uint32_t slot = new_conn(t, conn_options(*s), s->reuseaddr);
+  uint32_t slot = new_conn(t, s->opts, s->reuseaddr);
   conns_[slot].fd = fd;
   s->conn = slot;
   s->cstate = ConnectState::connecting;
@@ -496,14 +479,14 @@ Errno StackImpl::setsockopt(int fd, SockOpt opt, int value) {
     case SockOpt::so_rcvbuf: {
       // sock_setsockopt: min(val, rmem_max) as unsigned, doubled, at least SOCK_MIN_RCVBUF.
       unsigned v = std::min(static_cast<unsigned>(value), static_cast<unsigned>(kBufMax));
-      s->rcvbuf = std::max(static_cast<int>(v * 2), kMinRcvbuf);
-      if (c) c->options().rcvbuf = s->rcvbuf;
+      s->opts.rcvbuf = std::max(static_cast<int>(v * 2), kMinRcvbuf);
+      if (c) c->options().rcvbuf = s->opts.rcvbuf;
       return Errno::ok;
     }
     case SockOpt::so_sndbuf: {
       unsigned v = std::min(static_cast<unsigned>(value), static_cast<unsigned>(kBufMax));
-      s->sndbuf = std::max(static_cast<int>(v * 2), kMinSndbuf);
-      if (c) c->options().sndbuf = s->sndbuf;
+      s->opts.sndbuf = std::max(static_cast<int>(v * 2), kMinSndbuf);
+      if (c) c->options().sndbuf = s->opts.sndbuf;
       return Errno::ok;
     }
     case SockOpt::so_error:
@@ -511,17 +494,17 @@ Errno StackImpl::setsockopt(int fd, SockOpt opt, int value) {
     case SockOpt::so_acceptconn:
       return Errno::enoprotoopt;  // read-only options
     case SockOpt::tcp_nodelay:
-      s->nodelay = value != 0;
-      if (c) c->set_nodelay(s->nodelay);
+      s->opts.nodelay = value != 0;
+      if (c) c->set_nodelay(s->opts.nodelay);
       return Errno::ok;
     case SockOpt::tcp_maxseg:
       if (value != 0 && (value < kTcpMinMss || value > kMaxTcpWindow)) return Errno::einval;
-      s->user_mss = static_cast<uint16_t>(value);
-      if (c) c->set_user_mss(s->user_mss);
+      s->opts.user_mss = static_cast<uint16_t>(value);
+      if (c) c->set_user_mss(s->opts.user_mss);
       return Errno::ok;
     case SockOpt::tcp_syncnt:
       if (value < 1 || value > kMaxTcpSyncnt) return Errno::einval;
-      s->syncnt = value;
+      s->opts.syn_retries = value;
       if (c) c->set_syn_retries(value);
       return Errno::ok;
     case SockOpt::tcp_defer_accept:
@@ -544,9 +527,9 @@ Result<int> StackImpl::getsockopt(int fd, SockOpt opt) {
     case SockOpt::so_reuseaddr:
       return s->reuseaddr ? 1 : 0;
     case SockOpt::so_rcvbuf:
-      return s->rcvbuf ? s->rcvbuf : udp ? kUdpBufDefault : config_.sysctls.tcp_rmem[1];
+      return s->opts.rcvbuf ? s->opts.rcvbuf : udp ? kUdpBufDefault : config_.sysctls.tcp_rmem[1];
     case SockOpt::so_sndbuf:
-      return s->sndbuf ? s->sndbuf : udp ? kUdpBufDefault : config_.sysctls.tcp_wmem[1];
+      return s->opts.sndbuf ? s->opts.sndbuf : udp ? kUdpBufDefault : config_.sysctls.tcp_wmem[1];
     case SockOpt::so_error: {
       Errno e = s->so_error;
       s->so_error = Errno::ok;
@@ -558,13 +541,13 @@ Result<int> StackImpl::getsockopt(int fd, SockOpt opt) {
     case SockOpt::so_acceptconn:
       return s->listener ? 1 : 0;
     case SockOpt::tcp_nodelay:
-      return s->nodelay ? 1 : 0;
+      return s->opts.nodelay ? 1 : 0;
     case SockOpt::tcp_maxseg:
       // tcp_getsockopt: the user MSS before connecting, else the MSS in use.
       if (c && synchronized_or_later(c->state())) return static_cast<int>(c->mss());
-      return s->user_mss ? s->user_mss : kTcpMssDefault;
+      return s->opts.user_mss ? s->opts.user_mss : kTcpMssDefault;
     case SockOpt::tcp_syncnt:
-      return s->syncnt > 0 ? s->syncnt : config_.sysctls.tcp_syn_retries;
+      return s->opts.syn_retries > 0 ? s->opts.syn_retries : config_.sysctls.tcp_syn_retries;
     case SockOpt::tcp_defer_accept:
       return retrans_to_secs(s->defer_accept);
   }
@@ -576,16 +559,16 @@ Errno StackImpl::set_linger(int fd, Linger linger) {
   if (!s) return Errno::ebadf;
   // sock_setsockopt(SO_LINGER): turning lingering off only clears the flag;
   // the time stays and getsockopt still reports it.
-  s->linger.on = linger.on;
-  if (linger.on) s->linger.seconds = std::max(linger.seconds, 0);
-  if (s->conn != kNoConn) conns_[s->conn].conn->options().linger = s->linger;
+  s->opts.linger.on = linger.on;
+  if (linger.on) s->opts.linger.seconds = std::max(linger.seconds, 0);
+  if (s->conn != kNoConn) conns_[s->conn].conn->options().linger = s->opts.linger;
   return Errno::ok;
 }
 
 Result<Linger> StackImpl::get_linger(int fd) const {
   const Socket* s = sock(fd);
   if (!s) return Errno::ebadf;
-  return s->linger;
+  return s->opts.linger;
 }
 
 // ------------------------------------------------------------------ names, state

@@ -131,13 +131,11 @@ class StackImpl final : public tcp::ConnectionHost, public listen::ListenerHost 
     bool shut_wr = false;
     // options
     bool reuseaddr = false;
-    bool nodelay = false;
-    int rcvbuf = 0;  // stored (doubled) value; 0 = default
-    int sndbuf = 0;
-    uint16_t user_mss = 0;
-    int syncnt = -1;
+    // TCP_NODELAY, TCP_MAXSEG, TCP_SYNCNT, SO_RCVBUF/SO_SNDBUF (stored doubled;
+    // UDP uses the buffer sizes too) and SO_LINGER: held once, in the form a
+    // connection takes them, so connect() and a child's clone copy one struct.
+    tcp::ConnectionOptions opts;
     uint8_t defer_accept = 0;  // in SYN-ACK retransmissions, like Linux
-    Linger linger{};
     Errno so_error = Errno::ok;
     bool ready_queued = false;  // in ready_ (drain_ready), not reported yet
     std::string model_override;
@@ -205,7 +203,6 @@ class StackImpl final : public tcp::ConnectionHost, public listen::ListenerHost 
   void end_time_wait(uint32_t slot);
   void flush_deferred();
   void release_socket_conn(Socket& s);
-  tcp::ConnectionOptions conn_options(const Socket& s) const;
   /// What a child takes from its listener, once, when its handshake completes
   /// (create_child): Linux's clone of the listener (socket_api.cpp says which).
   struct Inherited {

@@ -64,7 +64,7 @@ void StackImpl::udp_input(const wire::IpPacket& ip) {
     return;
   }
   Socket& s = *sock(fd);
-  const size_t limit = static_cast<size_t>(s.rcvbuf ? s.rcvbuf : kUdpBufDefault);
+  const size_t limit = static_cast<size_t>(s.opts.rcvbuf ? s.opts.rcvbuf : kUdpBufDefault);
   if (s.shut_rd || !s.udp_rx.push(remote, d.payload, limit)) {
     // Receive buffer full: Linux counts RcvbufErrors and InErrors.
     counters_.inc(Counter::Udp_RcvbufErrors);
