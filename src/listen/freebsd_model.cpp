@@ -272,7 +272,6 @@ void FreeBsdModel::on_ack_without_entry(PassiveOpener& po, Listener& l, const Fo
   p.ts_recent = seg.h.options.ts_val;
   p.ts_offset = po.host().ts_offset(t);
   p.snd_wnd = static_cast<uint32_t>(seg.h.window) << p.snd_wscale;
-  p.start_state = TcpState::established;
   po.counters().inc(Counter::FreeBSD_sc_completed);
   po.complete_without_request(l, t, p, seg);
 }

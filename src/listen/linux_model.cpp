@@ -252,7 +252,6 @@ bool LinuxModel::on_cookie_ack(PassiveOpener& po, Listener& l, const FourTuple& 
   p.rcv_wscale = ts.wscale_ok ? tcp::our_wscale(s) : 0;
   p.sack_ok = ts.sack_ok;
   p.snd_wnd = static_cast<uint32_t>(seg.h.window) << p.snd_wscale;
-  p.start_state = TcpState::established;
   po.complete_without_request(l, t, p, seg);
   return true;
 }

@@ -149,7 +149,6 @@ void PassiveOpener::complete(Listener& l, uint32_t req, const wire::TcpSegment& 
   p.ts_recent = r.ts_recent;
   p.ts_offset = r.ts_offset;
   p.snd_wnd = static_cast<uint32_t>(ack.h.window) << p.snd_wscale;
-  p.start_state = TcpState::established;
   const FourTuple t = r.tuple;
   remove_request(l, req);
   complete_without_request(l, t, p, ack);

@@ -197,21 +197,13 @@ void Connection::init_passive(Time now, const PassiveOpen& p) {
           ? p.window_mss
           : static_cast<uint16_t>(c.adv_mss - (c.ts_ok ? wire::tcp_opt::LEN_TIMESTAMP_ALIGNED : 0));
   c.syn_window = initial_rcv_window(c.sys(), window_mss, c.opts.rcvbuf);
-  c.snd_una = p.start_state == TcpState::syn_received ? p.iss : p.iss + 1;
+  c.snd_una = p.iss + 1;  // the ACK that completed the handshake acknowledged our SYN
   c.snd_nxt = c.snd_max = p.iss + 1;
   c.snd_wnd = c.max_window = p.snd_wnd;
   c.snd_wl1 = p.irs + 1;
   c.snd_wl2 = p.iss + 1;
   c.establish_common();
-  if (p.start_state == TcpState::syn_received) {
-    c.syn_retry_limit = p.synack_retries >= 0 ? p.synack_retries : c.sys().tcp_synack_retries;
-    c.set_state(TcpState::syn_received);
-    c.send_synack();
-    c.rtx_start = now;
-    c.t_rtx = now + c.rto;
-  } else {
-    c.set_state(TcpState::established);
-  }
+  c.set_state(TcpState::established);
   c.sync_timer();
 }
 

@@ -6,9 +6,11 @@
 // (SO_RCVBUF/SO_SNDBUF) and reused.
 //
 // LISTEN is not handled here: listeners and their compact half-open requests
-// live in src/listen/. A listener's child starts here either ESTABLISHED
-// (linux: created on the third ACK) or SYN-RECEIVED (bsd44-style embryonic
-// socket that sends and retransmits its own SYN-ACK) via init_passive().
+// live in src/listen/. A listener's child starts here ESTABLISHED, made by
+// init_passive() when the handshake completes (every model keeps its
+// half-open state in the listener until then: a request, a syncache entry or
+// a cookie). SYN-RECEIVED is reached only by a simultaneous open: connect()
+// and a SYN crossing ours.
 #pragma once
 
 #include <cstdint>
@@ -40,8 +42,7 @@ class ConnectionHost {
   /// The connection's earliest timer deadline is now `deadline` (kNever: none).
   virtual void timer_changed(Connection& c, Time deadline) = 0;
   /// Called after every state change (including to CLOSED). The stack uses it
-  /// for readiness, listener completion (SYN-RECEIVED → ESTABLISHED of an
-  /// embryonic child) and freeing closed connections. The callee may not
+  /// for readiness and freeing closed connections. The callee may not
   /// destroy `c` during the call; it defers that.
   virtual void state_changed(Connection& c, TcpState from, TcpState to) = 0;
   /// No room for another TIME-WAIT (net.ipv4.tcp_max_tw_buckets reached).
@@ -93,8 +94,6 @@ struct PassiveOpen {
   uint32_t ts_recent = 0;  // the peer's last TSval
   uint32_t ts_offset = 0;  // our TSval = ms clock + ts_offset
   uint32_t snd_wnd = 0;    // peer's window from the segment that completed the handshake, scaled
-  TcpState start_state = TcpState::established;  // established or syn_received
-  int synack_retries = -1;  // for start_state = syn_received: SYN-ACK retries (-1: sysctl)
   /// The MSS the initial receive window is rounded down to; 0: our MSS less
   /// the timestamp option (a request's SYN-ACK). Linux's cookie_v4_check
   /// redoes tcp_select_initial_window with the cookie's table MSS instead.
@@ -115,7 +114,8 @@ class Connection {
   /// 0, 1, 3, 7, 15, 31, 63 s, ETIMEDOUT at 127 s; 5: ETIMEDOUT at 63 s).
   /// Buffer sizes (options().rcvbuf/sndbuf) are taken here.
   void connect(Time now, uint32_t iss, uint32_t ts_offset);
-  /// Passive open from a listener (see PassiveOpen).
+  /// Passive open from a listener whose handshake is complete: the child is
+  /// ESTABLISHED at once and sends nothing (see PassiveOpen).
   void init_passive(Time now, const PassiveOpen& p);
 
   // ------------------------------------------------------------ input

@@ -14,7 +14,6 @@
 //   from          event                               to            where
 //   CLOSED        connect()                           SYN-SENT      Connection::connect
 //   CLOSED        listener child (request, cookie)    ESTABLISHED   Connection::init_passive
-//   CLOSED        embryonic listener child (bsd44)    SYN-RECEIVED  Connection::init_passive
 //   SYN-SENT      SYN,ACK acknowledging our SYN       ESTABLISHED   on_syn_sent
 //   SYN-SENT      SYN without ACK (simultaneous)      SYN-RECEIVED  on_syn_sent
 //   SYN-SENT      RST with an acceptable ACK          CLOSED        on_syn_sent (finish)

@@ -41,8 +41,22 @@ std::vector<const TimelineEntry*> packets_of(const LabResult& r, int client) {
   return out;
 }
 
-bool third_ack(const Decision& d) {
+bool ack_drop(const Decision& d) {
   return d.decision == "drop" && (d.tcp_flags & kAck) && !(d.tcp_flags & kSyn);
+}
+
+// Linux's ignored third ACK: the request stays and waits for a later ACK.
+bool third_ack(const Decision& d) {
+  return ack_drop(d) && d.reason_key == "third_ack_accept_queue_full";
+}
+
+// The reason keys of a ladder's decision markers, in the order drawn.
+std::vector<std::string> marker_reasons(const std::string& svg) {
+  const std::regex marker(R"re(<g class="decision"[^>]* data-reason="([^"]*)")re");
+  std::vector<std::string> out;
+  for (std::sregex_iterator it(svg.begin(), svg.end(), marker), end; it != end; ++it)
+    out.push_back((*it)[1]);
+  return out;
 }
 
 class LadderSeedsLinux : public ::testing::Test {
@@ -88,13 +102,20 @@ TEST_F(LadderSeedsLinux, EveryPacketIsOneArrowEveryDecisionOneMarker) {
     EXPECT_EQ(count(svg, "data-flags=\"S\""), syns);
     EXPECT_EQ(count(svg, ">[S] seq 0</text>"), syns) << "a SYN is labelled with its relative seq";
     size_t decisions = 0, ignored = 0;
+    std::vector<std::string> keys;
     for (const auto& d : r().decisions)
       if (d.client == c.id) {
         ++decisions;
         ignored += third_ack(d);
+        EXPECT_EQ(ack_drop(d), third_ack(d))
+            << "linux drops an ACK only to ignore it: " << d.reason;
+        keys.push_back(d.reason_key);
       }
     EXPECT_EQ(count(svg, "<g class=\"decision\""), decisions);
+    EXPECT_EQ(marker_reasons(svg), keys) << "each marker carries its decision's reason key";
     EXPECT_EQ(count(svg, "data-kind=\"third_ack_ignored\""), ignored);
+    EXPECT_EQ(count(svg, ">third ACK ignored: accept queue full<"), ignored)
+        << "the label says why, from the reason key";
   }
 }
 
@@ -174,6 +195,73 @@ TEST(LadderSeedsBsd44, TheSilentDropIsMarkedAndNoAckIsIgnored) {
     drops += syn_drops;
   }
   EXPECT_GT(drops, 0u) << "bsd44's full listener drops the 5th SYN silently";
+}
+
+// FreeBSD makes the socket at the ACK: an ACK that finds the accept queue
+// over 3B/2 is refused (nothing is kept), not ignored as on Linux. The label
+// comes from the reason key, so the ladder says so, for the silent drop
+// (rst_on_sock_fail = 0) and for the RST (the default).
+LabResult run_seeds_freebsd(const std::string& rst_on_sock_fail) {
+  const BuiltinScenario* b = find_builtin("seeds");
+  EXPECT_NE(b, nullptr);
+  Scenario s = b->runs.front();
+  s.model = "freebsd";
+  s.server_sysctls.emplace_back("net.inet.tcp.syncache.rst_on_sock_fail", rst_on_sock_fail);
+  return run(s);
+}
+
+bool refused_ack(const Decision& d) {
+  return (d.tcp_flags & kAck) && !(d.tcp_flags & kSyn) && d.reason_key == "accept_queue_full";
+}
+
+TEST(LadderSeedsFreebsd, AckDroppedAtAFullAcceptQueueIsRefusedNotIgnored) {
+  if (!listen::make_backlog_model("freebsd")) GTEST_SKIP() << "freebsd is not built in";
+  const LabResult r = run_seeds_freebsd("0");
+  size_t refused = 0;
+  for (const auto& c : r.clients) {
+    SCOPED_TRACE("client " + std::to_string(c.id));
+    const std::string svg = ladder_svg(r, c.id);
+    size_t here = 0;
+    std::string counter;  // one reason, one counter: FreeBSD's tcps_listendrop
+    std::vector<std::string> keys;
+    for (const auto& d : r.decisions)
+      if (d.client == c.id) {
+        if (d.decision == "drop" && refused_ack(d)) {
+          ++here;
+          counter = d.counter;
+        }
+        keys.push_back(d.reason_key);
+      }
+    EXPECT_EQ(marker_reasons(svg), keys);
+    EXPECT_EQ(count(svg, "data-kind=\"third_ack_ignored\""), 0u);
+    EXPECT_EQ(count(svg, ">third ACK ignored"), 0u);
+    EXPECT_EQ(count(svg, "data-kind=\"ack_refused\""), here);
+    if (here > 0) {
+      EXPECT_FALSE(counter.empty());
+      EXPECT_EQ(count(svg, "data-kind=\"ack_refused\" data-counter=\"" + counter + "\""), here)
+          << "each marker names the counter its decision incremented";
+    }
+    // The bold label (wrapped before its counter) starts with what happened and why.
+    EXPECT_EQ(count(svg, ">ACK refused: accept queue full"), here);
+    refused += here;
+  }
+  EXPECT_GT(refused, 0u) << "backlog 2: the 5th completed connection exceeds 3B/2";
+}
+
+TEST(LadderSeedsFreebsd, DefaultRstOnSockFail_TheRstSaysWhy) {
+  if (!listen::make_backlog_model("freebsd")) GTEST_SKIP() << "freebsd is not built in";
+  const LabResult r = run_seeds_freebsd("1");
+  size_t rsts = 0;
+  for (const auto& c : r.clients) {
+    const std::string svg = ladder_svg(r, c.id);
+    size_t here = 0;
+    for (const auto& d : r.decisions)
+      here += d.client == c.id && d.decision == "rst" && refused_ack(d);
+    EXPECT_EQ(count(svg, ">answered with RST: accept queue full"), here);
+    EXPECT_EQ(count(svg, "data-kind=\"ack_refused\""), 0u);
+    rsts += here;
+  }
+  EXPECT_GT(rsts, 0u);
 }
 
 TEST(Ladder, LostPacketsEndMidwayInAnXAndHaveNoDeliveryTime) {

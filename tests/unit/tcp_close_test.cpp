@@ -320,17 +320,16 @@ TEST_F(TcpTest, ShutdownWrite_ThenSendIsEpipe) {
 }
 
 TEST_F(TcpTest, SynReceived_CloseQueuesFin_SentWhenEstablished) {
+  // SYN-RECEIVED by simultaneous open: the peer's SYN crosses ours.
   make();
-  PassiveOpen p;
-  p.iss = kIss;
-  p.irs = kIrs;
-  p.peer_mss = 1460;
-  p.snd_wnd = 65535;
-  p.start_state = TcpState::syn_received;
-  conn->init_passive(now, p);
+  conn->connect(now, kIss, 0);
+  expect(SYN, kIss);
+  inject(Seg().syn().seq(kIrs).mss(1460));
   expect(SYN | ACK, kIss, kIrs + 1);
+  ASSERT_EQ(conn->state(), TcpState::syn_received);
   conn->close(now);
   expect_nothing();
+  EXPECT_EQ(conn->state(), TcpState::syn_received);
   inject(Seg().seq(kIrs + 1).ack(kIss + 1));
   expect(FIN | ACK, kIss + 1, kIrs + 1);
   EXPECT_EQ(conn->state(), TcpState::fin_wait_1);

@@ -1,6 +1,7 @@
 // Opening a connection: active open, the SYN retransmission schedule,
-// simultaneous open, passive opens (ESTABLISHED and SYN-RECEIVED children),
-// and the SYN-SENT checks of RFC 9293 §3.10.7.3.
+// simultaneous open (the only way into SYN-RECEIVED: a listener's child is
+// born ESTABLISHED), passive opens, and the SYN-SENT checks of RFC 9293
+// §3.10.7.3.
 #include "tcp_harness.hpp"
 
 namespace synq::tcp::testing {
@@ -257,7 +258,7 @@ TEST_F(TcpTest, SynReceived_SimultaneousOpen_RetransmitsSynAckOnRto) {
   EXPECT_EQ(conn->state(), TcpState::established);
 }
 
-PassiveOpen passive(TcpState start) {
+PassiveOpen passive() {
   PassiveOpen p;
   p.iss = kIss;
   p.irs = kIrs;
@@ -269,13 +270,12 @@ PassiveOpen passive(TcpState start) {
   p.ts_ok = true;
   p.ts_recent = 4000;
   p.snd_wnd = 502 << 7;
-  p.start_state = start;
   return p;
 }
 
 TEST_F(TcpTest, Listen_ThirdAck_to_Established_PassiveChild) {
   make();
-  conn->init_passive(now, passive(TcpState::established));
+  conn->init_passive(now, passive());
   expect_nothing();
   EXPECT_EQ(conn->state(), TcpState::established);
   EXPECT_EQ(ctr(Counter::Tcp_CurrEstab), 1u);
@@ -287,52 +287,80 @@ TEST_F(TcpTest, Listen_ThirdAck_to_Established_PassiveChild) {
   EXPECT_EQ(d.h.options.ts_ecr, 4000u);
 }
 
-TEST_F(TcpTest, SynReceived_Ack_to_Established_EmbryonicChild) {
+// SYN-RECEIVED by the only road into it: our SYN, then the peer's own SYN
+// (with every option, TSval 4000) crossing it.
+class TcpSynReceived : public TcpTest {
+ protected:
+  // Returns our SYN-ACK.
+  Sent to_syn_received() {
+    conn->connect(now, kIss, 0);
+    expect(SYN, kIss);
+    inject(Seg().syn().seq(kIrs).win(65535).mss(1460).sack_ok().ws(7).ts(4000, 0));
+    Sent sa = expect(SYN | ACK, kIss, kIrs + 1);
+    EXPECT_EQ(conn->state(), TcpState::syn_received);
+    return sa;
+  }
+};
+
+TEST_F(TcpSynReceived, Ack_to_Established_WindowFromTheAck) {
   make();
-  conn->init_passive(now, passive(TcpState::syn_received));
-  Sent sa = expect(SYN | ACK, kIss, kIrs + 1);
-  EXPECT_EQ(sa.h.window, 65160);  // Linux: 45 * 1448 with timestamps
+  Sent sa = to_syn_received();
+  EXPECT_EQ(sa.h.window, 64240);  // as our SYN's: 44 * 1460, never scaled
   EXPECT_EQ(sa.h.options.wscale, 7);
-  EXPECT_EQ(conn->state(), TcpState::syn_received);
+  EXPECT_EQ(sa.h.options.ts_ecr, 4000u);
   now = 30ms;
   inject(Seg().seq(kIrs + 1).ack(kIss + 1).win(502).ts(4001, sa.h.options.ts_val));
   expect_nothing();
   EXPECT_EQ(conn->state(), TcpState::established);
   EXPECT_EQ(host.transitions.back(), std::make_pair(TcpState::syn_received, TcpState::established));
-  EXPECT_EQ(conn->info().snd_wnd, 502u << 7);
+  EXPECT_EQ(conn->info().snd_wnd, 502u << 7);  // both SYNs offered scaling
+  EXPECT_EQ(ctr(Counter::Tcp_CurrEstab), 1u);
 }
 
-TEST_F(TcpTest, SynReceived_RetransmitsSynAckWithBackoff_ThenGivesUp) {
-  make();
-  PassiveOpen p = passive(TcpState::syn_received);
-  p.synack_retries = 2;
-  conn->init_passive(now, p);
+TEST_F(TcpSynReceived, RetransmitsSynAckWithBackoff_ThenGivesUp) {
+  // TCP_SYNCNT 2 bounds the SYN-ACKs too; in SYN-RECEIVED the retries are
+  // counted, and every retransmission backs off (no linear timeouts).
+  ConnectionOptions o;
+  o.syn_retries = 2;
+  host.sys.tcp_syn_linear_timeouts = 0;
+  make(o);
+  to_syn_received();
   advance_to(60s);
   std::vector<Time> times;
-  for (auto& s : host.sent) times.push_back(s.at);
-  std::vector<Time> want = {0s, 1s, 3s};
+  for (auto& s : host.sent) {
+    EXPECT_EQ(s.h.flags, SYN | ACK);
+    EXPECT_EQ(s.h.seq, kIss);
+    times.push_back(s.at);
+  }
+  std::vector<Time> want = {1s, 3s};
   EXPECT_EQ(times, want);
   EXPECT_EQ(conn->state(), TcpState::closed);
   EXPECT_EQ(conn->error(), Errno::etimedout);
+  EXPECT_EQ(host.transitions.back(), std::make_pair(TcpState::syn_received, TcpState::closed));
   EXPECT_EQ(ctr(Counter::TcpExt_TCPSynRetrans), 2u);
+  EXPECT_EQ(ctr(Counter::Tcp_AttemptFails), 1u);
+  EXPECT_EQ(ctr(Counter::TcpExt_TCPAbortOnTimeout), 1u);
 }
 
-TEST_F(TcpTest, SynReceived_BadAck_SendsRst) {
+TEST_F(TcpSynReceived, BadAck_SendsRst) {
   make();
-  conn->init_passive(now, passive(TcpState::syn_received));
-  expect(SYN | ACK, kIss, kIrs + 1);
-  inject(Seg().seq(kIrs + 1).ack(kIss + 99).ts(4001, 0));
+  Sent sa = to_syn_received();
+  inject(Seg().seq(kIrs + 1).ack(kIss + 99).ts(4001, sa.h.options.ts_val));
   expect(RST, kIss + 99);
   EXPECT_EQ(conn->state(), TcpState::syn_received);
+  // The right ACK still completes the handshake.
+  inject(Seg().seq(kIrs + 1).ack(kIss + 1).ts(4002, sa.h.options.ts_val));
+  EXPECT_EQ(conn->state(), TcpState::established);
 }
 
-TEST_F(TcpTest, SynReceived_Rst_to_Closed) {
+TEST_F(TcpSynReceived, Rst_to_Closed) {
   make();
-  conn->init_passive(now, passive(TcpState::syn_received));
-  expect(SYN | ACK, kIss, kIrs + 1);
+  to_syn_received();
   inject(Seg().rst().seq(kIrs + 1));
+  expect_nothing();
   EXPECT_EQ(conn->state(), TcpState::closed);
   EXPECT_EQ(ctr(Counter::Tcp_AttemptFails), 1u);
+  EXPECT_EQ(ctr(Counter::Tcp_EstabResets), 0u);
 }
 
 TEST_F(TcpTest, Established_RetransmittedSynAck_GetsChallengeAck) {

@@ -1,15 +1,22 @@
 // Two Connections back to back through a virtual-time link with latency,
 // jitter (reordering) and seeded loss: bulk transfers in both directions must
 // arrive intact and in order, and the recovery machinery must have worked.
+// The server side opens the way a listener does: it answers the SYN with a
+// SYN-ACK and makes its child, ESTABLISHED, from the ACK that completes the
+// handshake.
 #include <gtest/gtest.h>
 
 #include <cstdio>
 #include <memory>
 #include <queue>
 #include <random>
+#include <utility>
 #include <vector>
 
 #include "tcp/connection.hpp"
+#include "tcp/segment_builder.hpp"
+#include "tcp/tcp_limits.hpp"
+#include "wire/tcp_option_kinds.hpp"
 
 namespace synq::tcp::testing {
 namespace {
@@ -27,8 +34,11 @@ class PairHost : public ConnectionHost {
   Counters& counters() override { return ctr; }
   const Sysctls& sysctls() const override { return sys; }
   void timer_changed(Connection&, Time) override {}
-  void state_changed(Connection&, TcpState, TcpState) override {}
+  void state_changed(Connection&, TcpState from, TcpState to) override {
+    transitions.emplace_back(from, to);
+  }
   Counters ctr;
+  std::vector<std::pair<TcpState, TcpState>> transitions;
   Sysctls sys;
 
  private:
@@ -110,6 +120,9 @@ class Pair {
   const std::vector<uint8_t>& sent_by(int i) const { return out_[i]; }
   const std::vector<uint8_t>& received_by(int i) const { return in_[i]; }
   const Counters& counters(int i) const { return host_[i]->ctr; }
+  const std::vector<std::pair<TcpState, TcpState>>& transitions(int i) const {
+    return host_[i]->transitions;
+  }
   Connection* conn(int i) { return conn_[i].get(); }
   uint64_t dropped() const { return dropped_; }
   Time now() const { return now_; }
@@ -126,29 +139,54 @@ class Pair {
 
   void deliver(const InFlight& f) {
     if (f.to == 1 && !conn_[1]) {
-      // The listener's part: the first SYN creates an embryonic SYN-RECEIVED child.
-      if (!f.h.has(SYN) || f.h.has(ACK)) return;
-      const Sysctls& s = host_[1]->sys;
-      PassiveOpen p;
-      p.iss = 500000;
-      p.irs = f.h.seq;
-      p.peer_mss = f.h.options.has_mss ? f.h.options.mss : 536;
-      p.wscale_ok = f.h.options.has_wscale && s.tcp_window_scaling;
-      p.snd_wscale = f.h.options.wscale;
-      p.rcv_wscale = p.wscale_ok ? our_wscale(s) : 0;
-      p.sack_ok = f.h.options.sack_permitted && s.tcp_sack;
-      p.ts_ok = f.h.options.has_timestamps && s.tcp_timestamps;
-      p.ts_recent = f.h.options.ts_val;
-      p.ts_offset = 12345;
-      p.snd_wnd = f.h.window;
-      p.start_state = TcpState::syn_received;
-      conn_[1] = std::make_unique<Connection>(*host_[1], tuple_[1], opts_);
-      conn_[1]->init_passive(now_, p);
+      listen(f);
       return;
     }
     Connection* c = conn_[f.to].get();
     if (!c) return;
     c->on_segment(now_, wire::TcpSegment{f.h, f.payload});
+  }
+
+  // The listener's part, for segments before the child exists: a SYN (first
+  // or retransmitted) gets a SYN-ACK with the ISS it was first given; the
+  // ACK of that SYN-ACK makes the child, which then takes the ACK as its
+  // first segment (it may carry data or a FIN), as PassiveOpener does.
+  void listen(const InFlight& f) {
+    if (f.h.has(RST)) return;
+    const Sysctls& s = host_[1]->sys;
+    if (f.h.has(SYN) && !f.h.has(ACK)) {
+      if (!have_request_ || f.h.seq != request_.irs) {
+        have_request_ = true;
+        request_ = PassiveOpen{};
+        request_.iss = kServerIss;
+        request_.irs = f.h.seq;
+        request_.peer_mss = f.h.options.has_mss ? f.h.options.mss : kDefaultPeerMss;
+        request_.wscale_ok = f.h.options.has_wscale && s.tcp_window_scaling;
+        request_.snd_wscale = request_.wscale_ok ? std::min(f.h.options.wscale, kMaxWscale) : 0;
+        request_.rcv_wscale = request_.wscale_ok ? our_wscale(s) : 0;
+        request_.sack_ok = f.h.options.sack_permitted && s.tcp_sack;
+        request_.ts_ok = f.h.options.has_timestamps && s.tcp_timestamps;
+        request_.ts_recent = f.h.options.ts_val;
+        request_.ts_offset = kServerTsOffset;
+      }
+      // The window the child will assume its SYN-ACK carried (init_passive
+      // with window_mss 0): our MSS less the timestamp option.
+      const uint16_t mss = mss_from_mtu(IpVersion::v4, opts_.mtu);
+      const uint16_t seg_mss =
+          static_cast<uint16_t>(mss - (request_.ts_ok ? wire::tcp_opt::LEN_TIMESTAMP_ALIGNED : 0));
+      const auto window = static_cast<uint16_t>(
+          std::min(initial_rcv_window(s, seg_mss, opts_.rcvbuf), kMaxWindowField));
+      const wire::TcpOptions o = make_syn_options(s, mss, request_.rcv_wscale,
+                                                  ts_clock(now_, kServerTsOffset), &f.h.options);
+      enqueue(1, syn_ack(tuple_[1], request_.iss, request_.irs + 1, window, o), {});
+      return;
+    }
+    if (!have_request_ || f.h.has(SYN) || !f.h.has(ACK)) return;
+    if (f.h.ack != request_.iss + 1) return;  // not for our SYN-ACK
+    request_.snd_wnd = static_cast<uint32_t>(f.h.window) << request_.snd_wscale;
+    conn_[1] = std::make_unique<Connection>(*host_[1], tuple_[1], opts_);
+    conn_[1]->init_passive(now_, request_);
+    conn_[1]->on_segment(now_, wire::TcpSegment{f.h, f.payload});
   }
 
   // The applications: write everything, then shutdown(SHUT_WR); read everything.
@@ -194,6 +232,10 @@ class Pair {
   std::priority_queue<InFlight, std::vector<InFlight>, std::greater<>> q_;
   uint64_t seq_ = 0;
   uint64_t dropped_ = 0;
+  static constexpr uint32_t kServerIss = 500000;
+  static constexpr uint32_t kServerTsOffset = 12345;
+  bool have_request_ = false;  // the listener has answered a SYN
+  PassiveOpen request_;        // what it learned, until the child is made
   Time now_{};
 };
 
@@ -220,6 +262,10 @@ TEST(TcpPair, CleanLink_OneMegabyteEachWay_NoRetransmissions) {
   EXPECT_EQ(retrans(p), 0u);
   EXPECT_EQ(p.counters(0).get(Counter::Tcp_CurrEstab), 0u);
   EXPECT_EQ(p.counters(0).get(Counter::Tcp_ActiveOpens), 1u);
+  // The server's child was born ESTABLISHED on the ACK, never SYN-RECEIVED.
+  ASSERT_FALSE(p.transitions(1).empty());
+  EXPECT_EQ(p.transitions(1).front(), std::make_pair(TcpState::closed, TcpState::established));
+  EXPECT_EQ(p.counters(1).get(Counter::Tcp_ActiveOpens), 0u);
 }
 
 TEST(TcpPair, OnePercentLoss_TwoMegabytesEachWay_RecoversByFastRetransmitAndRto) {

@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
+#include <map>
 #include <queue>
+#include <string>
 #include <vector>
 
 #include <fmt/format.h>
@@ -58,10 +61,46 @@ std::vector<std::string> wrap(const std::string& text, size_t width) {
   return lines;
 }
 
+// What a reason key means, in the few words a ladder marker has room for.
+// The key, not the decision and the segment's flags, says what happened: the
+// same "drop of an ACK" is Linux's ignored third ACK (the request waits) but
+// FreeBSD's refused connection (nothing is kept). Keys not listed read as
+// their own words.
+std::string key_words(const std::string& key) {
+  static const std::map<std::string, std::string, std::less<>> words = {
+      {"ack_to_listener", "no request for it"},
+      {"rst_to_listener", "RST to the listener"},
+      {"no_syn_to_listener", "no SYN"},
+      {"syn_fin_to_listener", "SYN|FIN"},
+      {"syn_queue_full", "SYN queue full"},
+      {"accept_queue_full", "accept queue full"},
+      {"listen_queue_full", "listen queue full"},
+      {"third_ack_accept_queue_full", "accept queue full"},
+      {"syn_backlog_quarter_left", "SYN backlog nearly full"},
+      {"evicted", "evicted for a new SYN"},
+      {"cookie_bad", "bad cookie"},
+      {"cookie_options_disabled", "cookie options now off"},
+      {"wrong_ack", "wrong ack number"},
+      {"duplicate_syn_rate_limited", "duplicate SYN, rate limited"},
+      {"out_of_window_rate_limited", "out of window, ACK rate limited"},
+      {"rst_in_window", "RST in window"},
+      {"rst_out_of_window", "RST out of window"},
+      {"syn_in_window", "SYN in window"},
+      {"synack_to_request", "SYN|ACK for a request"},
+      {"no_ack_to_request", "no ACK"},
+      {"defer_accept_drop", "TCP_DEFER_ACCEPT, bare ACK"},
+      {"syncache_paused", "syncache paused"},
+  };
+  if (auto it = words.find(key); it != words.end()) return it->second;
+  std::string w = key;
+  std::replace(w.begin(), w.end(), '_', ' ');
+  return w;
+}
+
 // What a decision means to someone reading the ladder: a label, the story's
 // name for it (data-kind, as in story.cpp) and a colour.
 struct Look {
-  const char* label;
+  std::string label;
   const char* kind;
   const char* color;
 };
@@ -70,10 +109,21 @@ Look look(const Decision& d) {
   const bool syn = (d.tcp_flags & (kSyn | kAck)) == kSyn;
   const bool ack = (d.tcp_flags & kAck) && !(d.tcp_flags & kSyn);
   const std::string& k = d.decision;
-  if (k == "drop" && syn) return {"SYN dropped", "syn_dropped", "#c62828"};
-  if (k == "drop" && ack) return {"third ACK ignored", "third_ack_ignored", "#c62828"};
-  if (k == "drop") return {"segment dropped", "segment_dropped", "#c62828"};
-  if (k == "rst") return {"answered with RST", "rst", "#6a1b9a"};
+  const std::string why = d.reason_key.empty() ? std::string() : ": " + key_words(d.reason_key);
+  if (k == "drop") {
+    // Linux keeps the request and waits for a later ACK (or its timer).
+    if (d.reason_key == "third_ack_accept_queue_full")
+      return {"third ACK ignored" + why, "third_ack_ignored", "#c62828"};
+    if (syn) return {"SYN dropped" + why, "syn_dropped", "#c62828"};
+    // The models that make the socket at the ACK refuse it: nothing is kept.
+    if (ack && d.reason_key == "accept_queue_full")
+      return {"ACK refused" + why, "ack_refused", "#c62828"};
+    if (ack) return {"ACK dropped" + why, "segment_dropped", "#c62828"};
+    // A decision with no segment of its own is about a request (an eviction).
+    if (d.tcp_flags == 0) return {"request dropped" + why, "segment_dropped", "#c62828"};
+    return {"segment dropped" + why, "segment_dropped", "#c62828"};
+  }
+  if (k == "rst") return {"answered with RST" + why, "rst", "#6a1b9a"};
   if (k == "synack") return {"SYN-ACK retransmitted", "synack_retransmitted", "#e65100"};
   if (k == "expire") return {"request expired", "expire", "#424242"};
   if (k == "complete") return {"handshake complete", "complete", "#2e7d32"};
@@ -220,7 +270,7 @@ std::string ladder_svg(const LabResult& r, int client) {
               fmt::format(" · queues after: SYN {}, accept {}", d->syn_queue, d->accept_queue);
           // The first line (label and counter) is bold: it wraps sooner.
           std::vector<std::string> lines =
-              wrap(d->counter.empty() ? std::string(look(*d).label)
+              wrap(d->counter.empty() ? look(*d).label
                                       : fmt::format("{} [{}]", look(*d).label, d->counter),
                    kRightChars - 4);
           const size_t head = lines.size();
@@ -364,13 +414,15 @@ std::string ladder_svg(const LabResult& r, int client) {
       case Ev::decision: {
         const Look lk = look(*e.d);
         out += fmt::format(
-            "<g class=\"decision\" data-decision=\"{}\" data-kind=\"{}\" data-counter=\"{}\">"
-            "<title>{:.6f} listener: {} for {}: {}{}</title>\n",
-            html::escape(e.d->decision), lk.kind, html::escape(e.d->counter), e.d->t,
-            html::escape(e.d->decision), html::escape(e.d->peer), html::escape(e.d->reason),
+            "<g class=\"decision\" data-decision=\"{}\" data-kind=\"{}\" data-counter=\"{}\" "
+            "data-reason=\"{}\"><title>{:.6f} listener: {} for {}: {}{}</title>\n",
+            html::escape(e.d->decision), lk.kind, html::escape(e.d->counter),
+            html::escape(e.d->reason_key), e.d->t, html::escape(e.d->decision),
+            html::escape(e.d->peer), html::escape(e.d->reason),
             e.d->counter.empty() ? "" : " [" + html::escape(e.d->counter) + "]");
         const std::string kind = lk.kind;
-        if (kind == "syn_dropped" || kind == "third_ack_ignored" || kind == "segment_dropped")
+        if (kind == "syn_dropped" || kind == "third_ack_ignored" || kind == "ack_refused" ||
+            kind == "segment_dropped")
           out += fmt::format(
               "<path d=\"M{0:.1f} {1:.1f} l10 10 M{0:.1f} {2:.1f} l10 -10\" stroke=\"{3}\" "
               "stroke-width=\"3\"/>\n",

@@ -34,8 +34,12 @@ size_t notable_decisions(const LabResult& r, int client);
 
 /// One client's ladder as an <svg class="ladder"> element. Packets are <g
 /// class="pkt" data-flags=... data-dir="c2s|s2c" data-lost="0|1">, decisions
-/// <g class="decision" data-decision=... data-kind=...> (kind as in the
-/// story: third_ack_ignored, syn_dropped, synack_retransmitted, rst, ...).
+/// <g class="decision" data-decision=... data-kind=... data-counter=...
+/// data-reason=...> (kind as in the story: third_ack_ignored, syn_dropped,
+/// ack_refused, synack_retransmitted, rst, ...; reason the decision's
+/// reason key). A decision's label comes from its reason key, so each model's
+/// drop says what it is ("ACK refused: accept queue full" on FreeBSD, "third
+/// ACK ignored: accept queue full" on Linux).
 std::string ladder_svg(const LabResult& r, int client);
 
 }  // namespace synq::lab
