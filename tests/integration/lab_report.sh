@@ -98,7 +98,7 @@ for seg in runs:
         ds = [d for d in j["decisions"] if d["client"] == c]
         want = dict(
             syn=sum(e["flags"] == "S" for e in pk),
-            ignored=sum(d["decision"] == "drop" and "." in d["tcp_flags"] and "S" not in d["tcp_flags"] for d in ds),
+            ignored=sum(d["reason_key"] == "third_ack_accept_queue_full" for d in ds),
             syn_dropped=sum(d["decision"] == "drop" and d["tcp_flags"] == "S" for d in ds),
             rst=sum("R" in e["flags"] and e["direction"] == "server>client" for e in pk))
         got = dict(
