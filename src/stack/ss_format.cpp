@@ -9,34 +9,19 @@ namespace synq {
 
 namespace {
 
-// ss(8) spells states its own way (tcp_state_name uses RFC 9293's).
+// ss(8) spells CLOSE, SYN-RECV and ESTAB its own way; other states as RFC 9293 does.
 std::string_view ss_state(const SocketInfo& s) {
   if (s.type == SockType::dgram) return "UNCONN";
   switch (s.state) {
     case TcpState::closed:
       return "CLOSE";
-    case TcpState::listen:
-      return "LISTEN";
-    case TcpState::syn_sent:
-      return "SYN-SENT";
     case TcpState::syn_received:
       return "SYN-RECV";
     case TcpState::established:
       return "ESTAB";
-    case TcpState::fin_wait_1:
-      return "FIN-WAIT-1";
-    case TcpState::fin_wait_2:
-      return "FIN-WAIT-2";
-    case TcpState::close_wait:
-      return "CLOSE-WAIT";
-    case TcpState::closing:
-      return "CLOSING";
-    case TcpState::last_ack:
-      return "LAST-ACK";
-    case TcpState::time_wait:
-      return "TIME-WAIT";
+    default:
+      return tcp_state_name(s.state);
   }
-  return "?";
 }
 
 std::string local_text(const SocketInfo& s) {
