@@ -150,7 +150,7 @@ namespace synq {
     TcpExt_TCPTimeouts)                                                                            \
   X(request_expired, request_expired, "SYN-ACK retries exhausted",                                 \
     "docs/passive-open.md §2 SYN-ACK timer", TcpExt_TCPTimeouts)                                   \
-  X(request_expired_bsd, request_expired, "connection-establishment timer, 75 s",                  \
+  X(request_expired_bsd, request_expired, "connection-establishment timer, 75 s: RST|ACK",         \
     "docs/passive-open.md §3", Tcp_AttemptFails)                                                   \
   X(request_expired_freebsd, request_expired, "SYN-ACK retransmits exhausted",                     \
     "docs/passive-open.md §4", FreeBSD_sc_stale)                                                   \

@@ -47,10 +47,21 @@ void BsdEmbryonic::on_timer(PassiveOpener& po, Listener& l, uint32_t req) {
   Request& r = po.requests().at(req);
   const FourTuple t = r.tuple;
   if (synack_time(r.num_timeout + 1u) >= kKeepInit) {
-    // passive-open.md §3: TCPTV_KEEP_INIT (75 s) bounds the embryonic connection; it is
-    // closed without a segment (tcp_timers TCPT_KEEP in SYN_RECEIVED → tcp_drop
-    // of a connection that never reached ESTABLISHED sends nothing useful: the
-    // peer never answered). SYN-RCVD → CLOSED is an attempt failure.
+    // passive-open.md §3: TCPTV_KEEP_INIT (75 s) bounds the embryonic
+    // connection. tcp_timers() TCPT_KEEP, state < ESTABLISHED, goes to dropit:
+    // tcp_drop() (tcp_subr.c; 4.4BSD-Lite 8.1/Lite2 8.2, xnu-11417.101.15) of
+    // a connection that has received a SYN sets CLOSED and calls tcp_output(),
+    // which sends RST|ACK (tcp_outflags[TCPS_CLOSED]), so a waiting client
+    // gets ECONNREFUSED now. SYN-RCVD → CLOSED is an attempt failure.
+    //
+    // Not modelled (bsd44 only): 4.4BSD's tcp_input() re-arms TCPT_KEEP to
+    // tcp_keepidle (2 h) for every segment that reaches the tcpcb (Lite2
+    // tcp_input.c l. 405-406 "tp->t_timer[TCPT_KEEP] = tcp_keepidle"), so a
+    // peer that sends anything after its SYN is dropped instead when the
+    // REXMT timer gives up (TCP_MAXRXTSHIFT), with the same RST|ACK. synq
+    // keeps 75 s for every embryonic connection (issue 10 item 1, E1). xnu
+    // re-arms only once ESTABLISHED, so there the 75 s always comes first.
+    po.send_request_reset(r);
     po.remove_request(l, req);
     po.record(l, t, 0, D::expire, R::request_expired_bsd);
     return;

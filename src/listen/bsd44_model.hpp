@@ -2,7 +2,7 @@
 // that reaches the listener first asks sonewconn() for an embryonic socket;
 // that fails when qlen + acc > 3*B/2 and the segment is dropped without a
 // word. Embryonic connections (synq Requests) live in SYN-RECEIVED, resend
-// their SYN-ACK by the RTO, die at the 75 s connection-establishment timer and
+// their SYN-ACK by the RTO, die with a RST|ACK at the 75 s connection-establishment timer and
 // complete on the ACK with no further check.
 //
 // The embryonic-connection half (a BSD tcpcb in SYN_RECEIVED) is shared with

@@ -122,6 +122,17 @@ void PassiveOpener::send_request_ack(const Request& r) {
   host_.send_segment(r.tuple, h, {});
 }
 
+void PassiveOpener::send_request_reset(const Request& r) {
+  // tcp_drop() sets CLOSED and calls tcp_output(): tcp_outflags[CLOSED] is
+  // RST|ACK, seq snd_max (ISS+1: the SYN was sent), ack rcv_nxt (IRS+1). BSD
+  // tcp_output adds no timestamp to a RST, and the window it carries is the
+  // receive window.
+  wire::TcpHeader h = tcp::active_reset(r.tuple, r.iss + 1, r.irs + 1);
+  h.window = r.window;
+  counters().inc(Counter::Tcp_OutRsts);
+  host_.send_segment(r.tuple, h, {});
+}
+
 void PassiveOpener::arm_timer(uint32_t req, Time deadline) {
   Request& r = requests_.at(req);
   r.deadline = deadline;

@@ -111,6 +111,10 @@ class PassiveOpener {
   }
   /// A bare ACK for request r (out-of-window answer, RFC 9293 §3.10.7.4).
   void send_request_ack(const Request& r);
+  /// The RST|ACK a BSD kernel's tcp_drop() sends for request r when it gives
+  /// up on it (<SEQ=ISS+1><ACK=IRS+1><CTL=RST,ACK>, no options); counts
+  /// Tcp_OutRsts, since the host counts only the RSTs it builds itself.
+  void send_request_reset(const Request& r);
   /// The listener's SYN-ACK retries: TCP_SYNCNT if set, else tcp_synack_retries.
   int synack_retries(const Listener& l) const;
   /// Records one decision: increments the reason's counters (always) and

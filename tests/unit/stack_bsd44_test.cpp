@@ -104,22 +104,34 @@ TEST_F(Bsd44, L42_BacklogZeroOneConnectionAtATime) {
   EXPECT_EQ(syn(40002).size(), 1u);
 }
 
-TEST_F(Bsd44, EmbryonicSynAckScheduleAndSeventyFiveSecondTimer) {
+// tcp_timers() TCPT_KEEP → tcp_drop(): at 75 s the embryonic connection is
+// reset with RST|ACK <SEQ=ISS+1><ACK=IRS+1>, so a waiting client is refused.
+TEST_F(Bsd44, EmbryonicSynAckScheduleAndSeventyFiveSecondRstAck) {
   trace_events();
   listen("bsd44", 5);
-  ASSERT_EQ(syn(40001).size(), 1u);
+  auto x = syn(40001);  // IRS 1000
+  ASSERT_EQ(x.size(), 1u);
+  const uint32_t iss = x[0].tcp.seq;
   auto out = run_until(100s);
+  ASSERT_FALSE(out.empty());
+  const Sent rst = out.back();
+  out.pop_back();
   std::vector<Time> at;
   for (const Sent& s : out) {
     EXPECT_TRUE(s.is(f::SYN | f::ACK));
     at.push_back(s.at);
   }
   EXPECT_EQ(at, (std::vector<Time>{1s, 3s, 7s, 15s, 31s, 63s}));
+  EXPECT_TRUE(rst.is(f::RST | f::ACK));
+  EXPECT_EQ(rst.at, 75s);
+  EXPECT_EQ(rst.tcp.seq, iss + 1);
+  EXPECT_EQ(rst.tcp.ack, 1001u);
   EXPECT_EQ(half_open(), 0u);
   EXPECT_EQ(events.back().decision, ListenDecision::expire);
   EXPECT_EQ(events.back().time, 75s);
   EXPECT_EQ(count(Counter::Tcp_AttemptFails), 1u);
   EXPECT_EQ(count(Counter::Tcp_RetransSegs), 6u);
+  EXPECT_EQ(count(Counter::Tcp_OutRsts), 1u);
 }
 
 TEST_F(Bsd44, SegmentsToAnEmbryonicConnection) {

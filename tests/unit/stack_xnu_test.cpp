@@ -84,13 +84,29 @@ TEST_F(Xnu, BareAckToAFullListenerGetsRst) {
   EXPECT_EQ(out[0].tcp.seq, 6000u);
 }
 
-TEST_F(Xnu, EmbryonicSynAckScheduleAndSeventyFiveSecondTimer) {
+// xnu tcp_timers() TCPT_KEEP (state < ESTABLISHED) → tcp_drop(): RST|ACK
+// <SEQ=ISS+1><ACK=IRS+1> at 75 s after the SYN.
+TEST_F(Xnu, EmbryonicSynAckScheduleAndSeventyFiveSecondRstAck) {
   listen("xnu", 4);
-  ASSERT_EQ(syn(40001).size(), 1u);
-  std::vector<Time> at;
-  for (const Sent& s : run_until(80s)) at.push_back(s.at);
-  EXPECT_EQ(at, (std::vector<Time>{1s, 3s, 7s, 15s, 31s, 63s}));
+  auto x = syn(40001);  // IRS 1000
+  ASSERT_EQ(x.size(), 1u);
+  const uint32_t iss = x[0].tcp.seq;
+  std::vector<Time> synacks;
+  std::vector<Sent> rsts;
+  for (const Sent& s : run_until(80s)) {
+    if (s.is(f::SYN | f::ACK))
+      synacks.push_back(s.at);
+    else
+      rsts.push_back(s);
+  }
+  EXPECT_EQ(synacks, (std::vector<Time>{1s, 3s, 7s, 15s, 31s, 63s}));
+  ASSERT_EQ(rsts.size(), 1u);
+  EXPECT_TRUE(rsts[0].is(f::RST | f::ACK));
+  EXPECT_EQ(rsts[0].at, 75s);
+  EXPECT_EQ(rsts[0].tcp.seq, iss + 1);
+  EXPECT_EQ(rsts[0].tcp.ack, 1001u);
   EXPECT_EQ(half_open(), 0u);
+  EXPECT_EQ(count(Counter::Tcp_OutRsts), 1u);
 }
 
 }  // namespace
