@@ -22,7 +22,7 @@ void arm_next(PassiveOpener& po, uint32_t req) {
   const Request& r = po.requests().at(req);
   const Duration sent = BsdEmbryonic::synack_time(r.num_timeout);
   const Duration next =
-      std::min<Duration>(BsdEmbryonic::synack_time(r.num_timeout + 1u), BsdEmbryonic::kKeepInit);
+      std::min<Duration>(BsdEmbryonic::synack_time(r.num_timeout + 1u), BsdEmbryonic::end_time(r));
   po.arm_timer(req, po.now() + (next - sent));
 }
 
@@ -31,9 +31,29 @@ void arm_next(PassiveOpener& po, uint32_t req) {
 // ------------------------------------------------------------------ embryonic connections
 
 Duration BsdEmbryonic::synack_time(unsigned n) {
-  // RTO 1 s doubling: SYN-ACK n leaves at 2^n - 1 s. (Past 2^7 the 75 s timer
-  // has long fired; cap the shift.)
-  return std::chrono::seconds((int64_t{1} << std::min(n, 20u)) - 1);
+  // RTO 1 s doubling: SYN-ACK n leaves at 2^n - 1 s until the interval
+  // reaches TCPTV_REXMTMAX (64 s, after SYN-ACK 6 at 63 s), then every 64 s.
+  // Only a re-armed bsd44 connection (end_time) lives past 75 s to see that.
+  if (n <= 7) return std::chrono::seconds((int64_t{1} << n) - 1);
+  return std::chrono::seconds(127 + 64 * int64_t{n - 7});
+}
+
+Duration BsdEmbryonic::end_time(const Request& r) {
+  // tcp_timers() REXMT: "if (++tp->t_rxtshift > TCP_MAXRXTSHIFT)" → tcp_drop:
+  // the timeout after the 12th retransmission (1+2+...+32+7×64 = 511 s).
+  return r.keep_rearmed ? synack_time(kMaxRxtShift + 1) : kKeepInit;
+}
+
+void BsdEmbryonic::rearm_keep(PassiveOpener& po, uint32_t req) {
+  Request& r = po.requests().at(req);
+  if (r.keep_rearmed) return;
+  // The armed deadline is creation + min(next SYN-ACK, 75 s); move it to
+  // creation + the next SYN-ACK under the longer bound. (TCPT_KEEP itself
+  // becomes tcp_keepidle, 2 h, which REXMT's 511 s always beats.)
+  const Time created =
+      r.deadline - std::min<Duration>(synack_time(r.num_timeout + 1u), end_time(r));
+  r.keep_rearmed = true;
+  po.arm_timer(req, created + std::min<Duration>(synack_time(r.num_timeout + 1u), end_time(r)));
 }
 
 uint32_t BsdEmbryonic::open(PassiveOpener& po, Listener& l, const FourTuple& t,
@@ -46,7 +66,7 @@ uint32_t BsdEmbryonic::open(PassiveOpener& po, Listener& l, const FourTuple& t,
 void BsdEmbryonic::on_timer(PassiveOpener& po, Listener& l, uint32_t req) {
   Request& r = po.requests().at(req);
   const FourTuple t = r.tuple;
-  if (synack_time(r.num_timeout + 1u) >= kKeepInit) {
+  if (synack_time(r.num_timeout + 1u) >= end_time(r)) {
     // passive-open.md §3: TCPTV_KEEP_INIT (75 s) bounds the embryonic
     // connection. tcp_timers() TCPT_KEEP, state < ESTABLISHED, goes to dropit:
     // tcp_drop() (tcp_subr.c; 4.4BSD-Lite 8.1/Lite2 8.2, xnu-11417.101.15) of
@@ -54,13 +74,12 @@ void BsdEmbryonic::on_timer(PassiveOpener& po, Listener& l, uint32_t req) {
     // which sends RST|ACK (tcp_outflags[TCPS_CLOSED]), so a waiting client
     // gets ECONNREFUSED now. SYN-RCVD → CLOSED is an attempt failure.
     //
-    // Not modelled (bsd44 only): 4.4BSD's tcp_input() re-arms TCPT_KEEP to
-    // tcp_keepidle (2 h) for every segment that reaches the tcpcb (Lite2
-    // tcp_input.c l. 405-406 "tp->t_timer[TCPT_KEEP] = tcp_keepidle"), so a
-    // peer that sends anything after its SYN is dropped instead when the
-    // REXMT timer gives up (TCP_MAXRXTSHIFT), with the same RST|ACK. synq
-    // keeps 75 s for every embryonic connection (issue 10 item 1, E1). xnu
-    // re-arms only once ESTABLISHED, so there the 75 s always comes first.
+    // bsd44 only: 4.4BSD's tcp_input() sets TCPT_KEEP to tcp_keepidle (2 h)
+    // for every segment that reaches the tcpcb (Lite2 tcp_input.c l. 405-406
+    // "tp->t_timer[TCPT_KEEP] = tcp_keepidle"), so a peer that sent anything
+    // after its SYN is dropped instead when REXMT gives up (TCP_MAXRXTSHIFT),
+    // with the same RST|ACK: end_time(). xnu re-arms only once ESTABLISHED,
+    // so there the 75 s always comes first.
     po.send_request_reset(r);
     po.remove_request(l, req);
     po.record(l, t, 0, D::expire, R::request_expired_bsd);
@@ -171,6 +190,9 @@ void Bsd44Model::on_listener_segment(PassiveOpener& po, Listener& l, const FourT
 
 void Bsd44Model::on_request_segment(PassiveOpener& po, Listener& l, uint32_t req,
                                     const wire::TcpSegment& seg) {
+  // 4.4BSD tcp_input() re-arms TCPT_KEEP before it looks at the state (Lite
+  // tcp_input.c l. 367, Lite2 l. 405-406), whatever the segment then does.
+  BsdEmbryonic::rearm_keep(po, req);
   BsdEmbryonic::on_segment(po, l, req, seg);
 }
 

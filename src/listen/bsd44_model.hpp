@@ -19,9 +19,16 @@ namespace synq::listen {
 struct BsdEmbryonic {
   /// TCPTV_KEEP_INIT: the connection-establishment timer (75 s).
   static constexpr Duration kKeepInit = std::chrono::seconds(75);
+  /// TCP_MAXRXTSHIFT: the retransmission timer gives up after 12 backoffs.
+  static constexpr unsigned kMaxRxtShift = 12;
   /// When the request created at time 0 sends SYN-ACK number n (n = 0 first):
-  /// 2^n - 1 seconds (RTO 1 s doubling).
+  /// RTO 1 s doubling, each interval capped at TCPTV_REXMTMAX (64 s).
   static Duration synack_time(unsigned n);
+  /// When the request created at time 0 is reset: at TCPTV_KEEP_INIT, or,
+  /// once keep_rearmed, when the retransmission timer gives up (511 s).
+  static Duration end_time(const Request& r);
+  /// bsd44 only: 4.4BSD tcp_input() re-arms TCPT_KEEP for every segment.
+  static void rearm_keep(PassiveOpener& po, uint32_t req);
   /// A new embryonic connection: SYN-ACK sent, timer armed.
   static uint32_t open(PassiveOpener& po, Listener& l, const FourTuple& t,
                        const wire::TcpSegment& syn);

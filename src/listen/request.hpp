@@ -34,7 +34,8 @@ struct Request {
   bool wscale_ok = false;
   bool sack_ok = false;
   bool ts_ok = false;
-  bool acked = false;  // a third ACK was dropped for a full accept queue
+  bool acked = false;         // a third ACK was dropped for a full accept queue
+  bool keep_rearmed = false;  // bsd44: a later segment pushed TCPT_KEEP past the 75 s
   bool in_use = false;
   // The owning listener's list of requests (for close and sockets()).
   uint32_t prev = kNoRequest;

@@ -134,6 +134,36 @@ TEST_F(Bsd44, EmbryonicSynAckScheduleAndSeventyFiveSecondRstAck) {
   EXPECT_EQ(count(Counter::Tcp_OutRsts), 1u);
 }
 
+// 4.4BSD tcp_input() re-arms TCPT_KEEP (to 2 h) for any segment that reaches
+// the connection: after a retransmitted SYN only the retransmission limit
+// (TCP_MAXRXTSHIFT, 12) ends it, with the same RST|ACK, at 511 s.
+TEST_F(Bsd44, AnySegmentRearmsKeepSoTheRetransmissionLimitResets) {
+  listen("bsd44", 5);
+  auto x = syn(40001);  // IRS 1000
+  ASSERT_EQ(x.size(), 1u);
+  const uint32_t iss = x[0].tcp.seq;
+  auto early = run_until(5s);  // SYN-ACKs at 1 s and 3 s
+  EXPECT_EQ(early.size(), 2u);
+  ASSERT_EQ(syn(40001).size(), 1u);  // retransmitted SYN: SYN-ACK again
+  std::vector<Time> synacks;
+  std::vector<Sent> rsts;
+  for (const Sent& s : run_until(600s)) {
+    if (s.is(f::SYN | f::ACK))
+      synacks.push_back(s.at);
+    else
+      rsts.push_back(s);
+  }
+  EXPECT_EQ(synacks, (std::vector<Time>{7s, 15s, 31s, 63s, 127s, 191s, 255s, 319s, 383s, 447s}));
+  ASSERT_EQ(rsts.size(), 1u);
+  EXPECT_TRUE(rsts[0].is(f::RST | f::ACK));
+  EXPECT_EQ(rsts[0].at, 511s);
+  EXPECT_EQ(rsts[0].tcp.seq, iss + 1);
+  EXPECT_EQ(rsts[0].tcp.ack, 1001u);
+  EXPECT_EQ(half_open(), 0u);
+  EXPECT_EQ(count(Counter::Tcp_AttemptFails), 1u);
+  EXPECT_EQ(count(Counter::Tcp_OutRsts), 1u);
+}
+
 TEST_F(Bsd44, SegmentsToAnEmbryonicConnection) {
   listen("bsd44", 5);
   auto x = syn(40001);
