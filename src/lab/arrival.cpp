@@ -122,6 +122,48 @@ std::string ServiceTime::to_string() const {
   return "?";
 }
 
+std::optional<std::vector<LinkOutage>> LinkOutage::parse(const std::string& text,
+                                                         std::string* error) {
+  std::vector<LinkOutage> out;
+  if (text.empty() || text == "none") return out;
+  const auto fail = [&](const std::string& why) -> std::optional<std::vector<LinkOutage>> {
+    if (error)
+      *error = fmt::format(
+          "expected FROM:UNTIL[,FROM:UNTIL...] in seconds (0 <= FROM < UNTIL, windows in order, "
+          "not overlapping) or 'none', got '{}': {}",
+          text, why);
+    return std::nullopt;
+  };
+  size_t start = 0;
+  while (start <= text.size()) {
+    const size_t comma = std::min(text.find(',', start), text.size());
+    const std::string item = text.substr(start, comma - start);
+    const size_t colon = item.find(':');
+    if (colon == std::string::npos) return fail(fmt::format("'{}' has no ':'", item));
+    double from = 0, until = 0;
+    bool has = false;
+    std::string kind;
+    // split() reads "kind:number"; give it each half in that form.
+    if (!split("x:" + item.substr(0, colon), kind, from, has) || !has || from < 0)
+      return fail(fmt::format("'{}' is not a time >= 0", item.substr(0, colon)));
+    if (!split("x:" + item.substr(colon + 1), kind, until, has) || !has || until <= from)
+      return fail(fmt::format("'{}' is not a time after {:g}", item.substr(colon + 1), from));
+    if (!out.empty() && from < out.back().until_s)
+      return fail(fmt::format("{:g}:{:g} starts before the previous window ends", from, until));
+    out.push_back({from, until});
+    start = comma + 1;
+  }
+  return out;
+}
+
+std::string LinkOutage::to_string(const std::vector<LinkOutage>& outages) {
+  if (outages.empty()) return "none";
+  std::string s;
+  for (const auto& o : outages)
+    s += fmt::format("{}{:g}:{:g}", s.empty() ? "" : ",", o.from_s, o.until_s);
+  return s;
+}
+
 std::optional<std::vector<double>> load_arrival_trace(const std::string& path, std::string* error) {
   // A directory or an empty file must not become a run with no clients.
   const InputFile file = read_input_file(path, "arrival trace");

@@ -103,6 +103,39 @@ Scenario syn_flood(bool cookies) {
   return s;
 }
 
+// A link outage in the middle of handshakes (docs/lab.md "outage"): 40 ms
+// each way, the link down from 10 s to 80 s.
+//  0, 5 s        clients 0 and 1 connect normally.
+//  9.965–9.985   clients 2–6 send SYNs that are on the wire when the link goes
+//                down at 10 s: the server gets them and answers into the void.
+//  20 s          client 7 connects during the outage: every SYN is lost until
+//                its retransmission at 87 s, which gets in on every model.
+//  80 s          the link is back. Clients 2–6 sent their last SYN at ~77 s
+//                and now only wait:
+//    bsd44, xnu  at 75 s after each SYN arrived (~85 s) the embryonic
+//                connection's timer resets it with RST|ACK: ECONNREFUSED;
+//    linux       the request went silently at 63 s (~73 s): ETIMEDOUT at the
+//                clients' own limit, 131 s after connect() (~141 s);
+//    freebsd     the syncache entry went silently at 15.6 s: ETIMEDOUT too.
+Scenario link_outage(const std::string& model) {
+  Scenario s;
+  s.name = "outage";
+  s.model = model;
+  const bool tells = model == "bsd44" || model == "xnu";
+  s.description = tells ? "a 70 s outage mid-handshake: the server's 75 s timer refuses the "
+                          "clients still waiting (RST|ACK)"
+                        : "a 70 s outage mid-handshake: the server forgets the clients silently; "
+                          "they wait out their own SYN limit (ETIMEDOUT)";
+  s.backlog = 128;
+  s.clients = 8;
+  s.client_start_s = {0, 5, 9.965, 9.97, 9.975, 9.98, 9.985, 20};
+  s.accept = {AcceptPolicy::Kind::rate, 1000};
+  s.latency_ms = 40;
+  s.outages = {{10, 80}};
+  s.duration_s = 150;
+  return s;
+}
+
 bool model_exists(const char* name) {
   return listen::make_backlog_model(name) != nullptr;
 }
@@ -127,6 +160,15 @@ const std::vector<BuiltinScenario>& builtin_scenarios() {
       {"synflood",
        "a spoofed SYN flood: the SYN queue fills; cookies keep real clients in",
        {syn_flood(true), syn_flood(false)}},
+      {"outage",
+       "a link outage mid-handshake: which kernels tell waiting clients (75 s RST|ACK), which "
+       "let them time out",
+       [] {
+         std::vector<Scenario> runs;
+         for (const char* m : {"linux", "bsd44", "xnu", "freebsd"})
+           if (model_exists(m)) runs.push_back(link_outage(m));
+         return runs;
+       }()},
   };
   return all;
 }

@@ -81,6 +81,8 @@ std::string describe(const Scenario& s) {
     out += fmt::format("; {:g} ms one-way", s.latency_ms) +
            (s.jitter_ms > 0 ? fmt::format(" + up to {:g} ms jitter", s.jitter_ms) : "");
   if (s.loss > 0) out += fmt::format("; {:g}% loss", s.loss * 100);
+  for (const auto& o : s.outages)
+    out += fmt::format("; link down {:g}–{:g} s", o.from_s, o.until_s);
   if (s.bandwidth_bps > 0) out += fmt::format("; {} bit/s", s.bandwidth_bps);
   for (const auto& [k, v] : s.server_sysctls) out += fmt::format("; {}={}", k, v);
   for (const auto& [k, v] : s.client_sysctls) out += fmt::format("; clients' {}={}", k, v);

@@ -89,6 +89,9 @@ std::string summary_text(const LabResult& r) {
                                 : "accept " + s.accept.to_string(),
                   format_time(s.duration_s));
   if (!r.error.empty()) return out + "error: " + r.error + "\n";
+  for (const auto& o : s.outages)
+    out += fmt::format("link down from {} to {} (both directions)\n", format_time(o.from_s),
+                       format_time(o.until_s));
   for (const auto& n : r.notes) out += "note: " + n + "\n";
   size_t counts[5] = {};
   std::vector<double> times;
@@ -162,6 +165,7 @@ std::string to_json(const LabResult& r, const std::string& clients_file, int ind
                    {"jitter_ms", s.jitter_ms},
                    {"loss", s.loss},
                    {"bandwidth_bps", s.bandwidth_bps},
+                   {"outage", LinkOutage::to_string(s.outages)},
                    {"request_bytes", s.request_bytes},
                    {"response_bytes", s.response_bytes},
                    {"connect_timeout_s", s.connect_timeout_s},

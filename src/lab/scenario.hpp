@@ -45,6 +45,17 @@ struct ServiceTime {
   double mean() const { return kind == Kind::uniform ? (a + b) / 2 : a; }
 };
 
+/// Times the client–server link is down, both directions: a packet sent in
+/// [from_s, until_s) is lost; one already on the wire still arrives.
+struct LinkOutage {
+  double from_s = 0;
+  double until_s = 0;
+  /// Parses "FROM:UNTIL[,FROM:UNTIL…]" (seconds, FROM < UNTIL, windows in
+  /// order and not overlapping); "" or "none" is no outage.
+  static std::optional<std::vector<LinkOutage>> parse(const std::string& text, std::string* error);
+  static std::string to_string(const std::vector<LinkOutage>& outages);
+};
+
 /// A SYN flood from spoofed sources (nothing answers the SYN-ACKs).
 struct Attacker {
   double rate = 0;         // SYNs per second; 0: no attacker
@@ -77,11 +88,12 @@ struct Scenario {
   double duration_s = 70;
   uint64_t seed = 1;
   // The link between the clients and the server, each direction.
-  double latency_ms = 1;         // one-way
-  double jitter_ms = 0;          // extra one-way delay, uniform in [0, jitter]
-  double loss = 0;               // probability a packet is lost
-  uint64_t bandwidth_bps = 0;    // 0: infinitely fast
-  uint32_t request_bytes = 100;  // a client sends this once connected (0: nothing)
+  double latency_ms = 1;            // one-way
+  double jitter_ms = 0;             // extra one-way delay, uniform in [0, jitter]
+  double loss = 0;                  // probability a packet is lost
+  uint64_t bandwidth_bps = 0;       // 0: infinitely fast
+  std::vector<LinkOutage> outages;  // when the link is down (not the attacker's)
+  uint32_t request_bytes = 100;     // a client sends this once connected (0: nothing)
   uint32_t response_bytes = 100;
   /// The client application gives up (close()) if connect() has not completed
   /// after this many seconds: outcome timed_out. 0: wait for the kernel.

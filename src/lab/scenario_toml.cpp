@@ -227,9 +227,21 @@ std::optional<Scenario> parse_scenario_toml(const std::string& text, const std::
   }
   if (ok && root.get("link")) {
     const toml::table* t = r.section(root, "link");
-    ok = t && r.only(*t, {"latency_ms", "jitter_ms", "loss", "bandwidth_bps"}, "[link]") &&
+    ok = t &&
+         r.only(*t, {"latency_ms", "jitter_ms", "loss", "bandwidth_bps", "outage"}, "[link]") &&
          r.number(*t, "latency_ms", s.latency_ms, 0) && r.number(*t, "jitter_ms", s.jitter_ms, 0) &&
          r.number(*t, "loss", s.loss, 0) && r.integer(*t, "bandwidth_bps", s.bandwidth_bps);
+    if (ok && t->get("outage")) {
+      std::string text, why;
+      ok = r.string(*t, "outage", text);
+      if (ok) {
+        auto v = LinkOutage::parse(text, &why);
+        if (v)
+          s.outages = *v;
+        else
+          ok = r.fail(*t->get("outage"), "'outage': " + why);
+      }
+    }
     if (ok && s.loss > 1) ok = r.fail(*t->get("loss"), "'loss' must be a probability in [0, 1]");
   }
   if (ok && root.get("attacker")) {

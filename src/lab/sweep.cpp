@@ -129,6 +129,10 @@ bool apply_parameter(Scenario& s, const std::string& name, const std::string& va
   } else if (name == "latency_ms") {
     ok = to_number(value, d) && d >= 0;
     s.latency_ms = d;
+  } else if (name == "outage") {
+    auto v = LinkOutage::parse(value, &why);
+    if (v) s.outages = *v;
+    ok = v.has_value();
   } else if (name == "arrival") {
     auto v = Arrival::parse(value, &why);
     if (v) s.arrival = *v;
@@ -152,7 +156,7 @@ bool apply_parameter(Scenario& s, const std::string& name, const std::string& va
     if (error)
       *error = fmt::format(
           "unknown parameter '{}': expected backlog, clients, workers, model, arrival, accept, "
-          "service, duration, seed, latency_ms or a sysctl name",
+          "service, duration, seed, latency_ms, outage or a sysctl name",
           name);
     return false;
   }

@@ -45,6 +45,7 @@ latency_ms = 5
 jitter_ms = 1
 loss = 0.01
 bandwidth_bps = 10000000
+outage = "3:4.5,6:7"
 
 [attacker]
 rate = 1000
@@ -76,6 +77,10 @@ stop = 4
   EXPECT_EQ(s->latency_ms, 5);
   EXPECT_EQ(s->loss, 0.01);
   EXPECT_EQ(s->bandwidth_bps, 10000000u);
+  ASSERT_EQ(s->outages.size(), 2u);
+  EXPECT_EQ(s->outages[0].from_s, 3);
+  EXPECT_EQ(s->outages[0].until_s, 4.5);
+  EXPECT_EQ(s->outages[1].from_s, 6);
   EXPECT_EQ(s->attacker.rate, 1000);
   EXPECT_EQ(s->attacker.sources, 16u);
   EXPECT_EQ(s->attacker.stop_s, 4);
@@ -104,6 +109,8 @@ TEST(ScenarioToml, BadFilesNameLineAndWhatWasExpected) {
       {"name = \"x\"\n[server\n", "bad.toml:2:", ""},
       {"server = 3\n", "bad.toml:1:", "'server' must be a table"},
       {"[server]\naccept = \"rate:-1\"\n", "bad.toml:2:", "rate:PER_SECOND"},
+      {"[link]\noutage = \"80:10\"\n", "bad.toml:2:", "'80:10'"},
+      {"[link]\noutage = 10\n", "bad.toml:2:", "'outage' must be a string"},
   };
   for (const auto& c : cases) {
     std::string e;
@@ -125,6 +132,18 @@ TEST(ScenarioFlags, ParsersAcceptTheDocumentedFormsOnly) {
   EXPECT_DOUBLE_EQ(u->mean(), 0.02);
   EXPECT_FALSE(ServiceTime::parse("uniform:0.03:0.01", &err));
   EXPECT_FALSE(ServiceTime::parse("exp:0", &err));
+  auto o = LinkOutage::parse("10:80,90:95.5", &err);
+  ASSERT_TRUE(o) << err;
+  ASSERT_EQ(o->size(), 2u);
+  EXPECT_EQ((*o)[1].until_s, 95.5);
+  EXPECT_EQ(LinkOutage::to_string(*o), "10:80,90:95.5");
+  EXPECT_TRUE(LinkOutage::parse("none", &err)->empty());
+  for (const char* bad :
+       {"10", "80:10", "10:10", "-1:5", "nan:5", "1:inf", "10:80,70:90", "1:2,", ":5", "5:"}) {
+    err.clear();
+    EXPECT_FALSE(LinkOutage::parse(bad, &err)) << bad;
+    EXPECT_NE(err.find("FROM:UNTIL"), std::string::npos) << err;
+  }
 }
 
 Scenario small() {

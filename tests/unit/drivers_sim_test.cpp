@@ -102,6 +102,24 @@ TEST(SimLink, TotalLossDeliversNothingAndCountsEveryPacket) {
   EXPECT_EQ(p.net.link_stats(p.link, Side::a_to_b).sent, 10u);
 }
 
+TEST(SimLink, OutageLosesWhatIsSentWhileDownAndDeliversWhatWasAlreadyOnTheWire) {
+  // Down from 10 ms to 20 ms, then again from 30 ms to 31 ms.
+  Pair p(1, LinkParams{.latency = 5ms, .outages = {{10ms, 20ms}, {30ms, 31ms}}});
+  p.send_at(8ms, 1, 1);   // on the wire when the link goes down: arrives at 13 ms
+  p.send_at(10ms, 1, 2);  // the first instant down: lost
+  p.send_at(19ms, 1, 3);  // the last millisecond down: lost
+  p.send_at(20ms, 1, 4);  // up again at 20 ms exactly
+  p.send_at(30ms, 2, 5);  // the second window
+  p.send_at(31ms, 1, 7);
+  p.net.run_until_idle();
+  EXPECT_EQ(p.b->arrivals, (std::vector<Arrival>{{13ms, 1, 40}, {25ms, 4, 40}, {36ms, 7, 40}}));
+  const LinkStats& s = p.net.link_stats(p.link, Side::a_to_b);
+  EXPECT_EQ(s.offered, 7u);
+  EXPECT_EQ(s.down_drops, 4u);
+  EXPECT_EQ(s.sent, 3u) << "a packet the down link refused never used the wire";
+  EXPECT_EQ(s.lost, 0u);
+}
+
 size_t delivered_with_loss(uint64_t seed, double loss, int n) {
   Pair p(seed, LinkParams{.latency = 1ms, .loss = loss});
   p.send_at(0ms, n);

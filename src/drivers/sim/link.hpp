@@ -2,12 +2,22 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "synq/time.hpp"
 
 namespace synq::sim {
 
+/// A time the link is down: [from, until).
+struct Outage {
+  Time from{0};
+  Time until{0};
+  friend bool operator==(const Outage&, const Outage&) = default;
+};
+
 /// One direction of a link. A packet handed to the link at time t:
+///  0. outage: if t falls in one of `outages`, it is lost (LinkStats::down_drops)
+///     — a packet already on the wire when the link goes down still arrives;
 ///  1. queue: if bandwidth_bps > 0 and queue_limit packets are already waiting
 ///     or being serialized, it is dropped (drop-tail, LinkStats::queue_drops);
 ///  2. serialization: it starts when the previous packet has left
@@ -18,11 +28,12 @@ namespace synq::sim {
 ///     allow_reorder.
 struct LinkParams {
   Duration latency{0};
-  Duration jitter{0};           // extra delay, uniform in [0, jitter]
-  double loss = 0.0;            // probability in [0, 1]
-  uint64_t bandwidth_bps = 0;   // bits per second; 0: infinitely fast, no queue
-  uint32_t queue_limit = 1000;  // packets (waiting + serializing); netem's default limit
-  bool allow_reorder = false;   // let jitter reorder packets
+  Duration jitter{0};             // extra delay, uniform in [0, jitter]
+  double loss = 0.0;              // probability in [0, 1]
+  uint64_t bandwidth_bps = 0;     // bits per second; 0: infinitely fast, no queue
+  uint32_t queue_limit = 1000;    // packets (waiting + serializing); netem's default limit
+  bool allow_reorder = false;     // let jitter reorder packets
+  std::vector<Outage> outages{};  // times this direction is down (see above)
 
   friend bool operator==(const LinkParams&, const LinkParams&) = default;
 };
@@ -35,6 +46,7 @@ struct LinkStats {
   uint64_t delivered_bytes = 0;
   uint64_t lost = 0;         // random loss on the wire
   uint64_t queue_drops = 0;  // drop-tail overflow
+  uint64_t down_drops = 0;   // handed to the link while it was down (LinkParams::outages)
   uint32_t max_queue = 0;    // high-water mark of the queue, packets
 };
 

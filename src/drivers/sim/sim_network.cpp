@@ -207,8 +207,10 @@ void SimNetwork::capture(const Direction& d, uint32_t dir, TapEvent ev,
   if (!capture_all_ && !per_link) return;
   // Only lost packets pay for a comment: a run's carried packets write none.
   std::string comment;
-  if (ev == TapEvent::lost || ev == TapEvent::queue_drop) {
-    comment = ev == TapEvent::lost ? "lost by the link (" : "dropped by the link's full queue (";
+  if (ev != TapEvent::transmit && ev != TapEvent::deliver) {
+    comment = ev == TapEvent::lost        ? "lost by the link ("
+              : ev == TapEvent::link_down ? "lost: the link is down ("
+                                          : "dropped by the link's full queue (";
     comment += hosts_[d.from]->name;
     comment += '>';
     comment += hosts_[d.to]->name;
@@ -227,6 +229,14 @@ void SimNetwork::transmit(HostId from, std::span<const uint8_t> packet) {
   Direction& dir = direction(*d);
   const LinkParams& p = dir.params;
   ++dir.stats.offered;
+  for (const Outage& o : p.outages) {
+    if (now_ >= o.from && now_ < o.until) {
+      ++dir.stats.down_drops;
+      capture(dir, *d, TapEvent::link_down, packet);
+      tap(dir, *d, TapEvent::link_down, packet);
+      return;
+    }
+  }
 
   Time finish = now_;
   if (p.bandwidth_bps > 0) {

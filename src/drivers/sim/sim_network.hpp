@@ -43,6 +43,7 @@ enum class TapEvent : uint8_t {
   deliver,     // handed to the receiving host
   lost,        // random loss
   queue_drop,  // drop-tail queue overflow
+  link_down,   // handed to the link during one of its outages
 };
 
 /// What a tap sees. `packet` is valid only during the call.

@@ -52,7 +52,10 @@ bool build_network(LabWorld& w, std::string* error) {
                        .jitter = from_seconds(s.jitter_ms / 1000.0),
                        .loss = s.loss,
                        .bandwidth_bps = s.bandwidth_bps};
-  w.net.connect(w.client, w.server, link);
+  sim::LinkParams client_link = link;
+  for (const LinkOutage& o : s.outages)
+    client_link.outages.push_back({from_seconds(o.from_s), from_seconds(o.until_s)});
+  w.net.connect(w.client, w.server, client_link);
   if (s.attacker.rate > 0) {
     std::vector<IpAddr> spoofed;
     for (uint32_t i = 0; i < std::max(1u, s.attacker.sources); ++i)
