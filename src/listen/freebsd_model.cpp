@@ -56,13 +56,57 @@ bool FreeBsdModel::cookies_only(const PassiveOpener& po) const {
   return s.freebsd_syncookies && (cache_->paused(po.now()) || s.freebsd_syncookies_only);
 }
 
-FreeBsdCookieOptions FreeBsdModel::cookie_options(const Request& r) const {
+FreeBsdCookieOptions FreeBsdModel::cookie_options(const Request& r, const wire::TcpSegment& syn) {
   FreeBsdCookieOptions o;
-  o.mss = r.peer_mss;
+  // syncache_add: "if (to->to_flags & TOF_MSS) sc->sc_peer_mss = to->to_mss;"
+  // — without the option sc_peer_mss stays 0, which syncookie_generate rounds
+  // down to tcp_sc_msstab[0] = 216 (r.peer_mss is tcp_mss's 536 default, the
+  // MSS an entry that completes gets).
+  o.mss = syn.h.options.has_mss ? syn.h.options.mss : 0;
   o.wscale_ok = r.wscale_ok;
   o.wscale = r.snd_wscale;
   o.sack_ok = r.sack_ok;
   return o;
+}
+
+void FreeBsdModel::syncache_timeout(PassiveOpener& po, uint32_t b, uint32_t req, bool docallout) {
+  // syncache_timeout: sc_rxttime = ticks + rexmt; sc_rxmits++; the bucket's
+  // callout only ever moves earlier here.
+  Request& r = po.requests().at(req);
+  const Time rxttime = po.now() + rexmt_after(r.num_timeout + 1u);
+  cache_->entry(b, req).rxttime = rxttime;
+  ++r.num_timeout;
+  if (rxttime < cache_->nextc(b)) {
+    cache_->set_nextc(b, rxttime);
+    if (docallout) arm_bucket(po, b);
+    return;
+  }
+  if (docallout && r.deadline != cache_->nextc(b)) po.arm_timer(req, cache_->nextc(b));
+}
+
+void FreeBsdModel::arm_bucket(PassiveOpener& po, uint32_t b) {
+  const Time at = cache_->nextc(b);
+  for (const FreeBsdSyncache::Entry& e : cache_->entries(b))
+    if (po.requests().at(e.req).deadline != at) po.arm_timer(e.req, at);
+}
+
+std::string FreeBsdModel::pause_syncache(PassiveOpener& po) {
+  // syncache_pause: sc_bucketoverflow once per pause (every time with cookies
+  // off, which cannot pause); a new pause logs (LOG_WARNING) "TCP syncache
+  // overflow detected; using syncookies for the next %lld seconds%s%s%s". The
+  // three %s are " (last SYN: ", tcp_log_addrs(), ")" — tcp_log_addrs returns
+  // NULL unless net.inet.tcp.log_debug is set (default 0), so they are empty.
+  const Time now = po.now();
+  if (!po.sysctls().freebsd_syncookies) {
+    po.counters().inc(Counter::FreeBSD_sc_bucketoverflow);
+    return {};
+  }
+  if (!cache_->pause(now)) return {};
+  po.counters().inc(Counter::FreeBSD_sc_bucketoverflow);
+  const auto seconds =
+      std::chrono::duration_cast<std::chrono::seconds>(cache_->pause_until() - now).count();
+  return "TCP syncache overflow detected; using syncookies for the next " +
+         std::to_string(seconds) + " seconds";
 }
 
 void FreeBsdModel::on_request_removed(uint32_t req, const Request& r) {
@@ -106,7 +150,7 @@ void FreeBsdModel::send_cookie_only(PassiveOpener& po, Listener& l, const FourTu
   // No entry is kept: the SYN-ACK's ISS is the cookie (syncache_add with sc = &scs).
   Request r;
   po.negotiate(r, l, t, seg);
-  r.iss = cookies_->generate(t, r.irs, cookie_options(r), bucket, po.now());
+  r.iss = cookies_->generate(t, r.irs, cookie_options(r, seg), bucket, po.now());
   po.send_synack(r);
   po.record(l, t, seg.h.flags, D::cookie, R::cookie_sent_freebsd);
 }
@@ -136,22 +180,25 @@ void FreeBsdModel::on_syn(PassiveOpener& po, Listener& l, const FourTuple& t,
       }
       return;
     }
+    // syncache_add (zone allocation failed): sch_last_overflow, syncache_drop
+    // of TAILQ_LAST, then syncache_pause(inc).
     const FourTuple vt = po.requests().at(victim).tuple;
     cache_->set_last_overflow(b, po.now());
     po.remove_request(l, victim);
-    if (!s.freebsd_syncookies || cache_->pause(po.now())) c.inc(Counter::FreeBSD_sc_bucketoverflow);
-    po.record(l, vt, 0, D::drop, R::evicted_syncache_full);
+    const std::string line = pause_syncache(po);
+    po.record(l, vt, 0, D::drop, R::evicted_syncache_full, line);
   } else if (cache_->bucket_length(b) >= cache_->bucket_limit()) {
     // syncache_insert: passive-open.md §4 bucket overflow drops its oldest entry and
     // (cookies on) pauses the syncache: cookies only for a while.
+    // syncache_insert: syncache_pause(&sc->sc_inc), then TAILQ_LAST dropped.
     const uint32_t victim = cache_->oldest(b);
     const FourTuple vt = po.requests().at(victim).tuple;
     // sc_bucketoverflow only when this overflow starts a pause (or cookies
-    // are off), so it is counted here, not by the reason.
-    if (!s.freebsd_syncookies || cache_->pause(po.now())) c.inc(Counter::FreeBSD_sc_bucketoverflow);
+    // are off), so pause_syncache counts it, not the reason.
+    const std::string line = pause_syncache(po);
     cache_->set_last_overflow(b, po.now());
     po.remove_request(l, victim);
-    po.record(l, vt, 0, D::drop, R::evicted_bucket_overflow);
+    po.record(l, vt, 0, D::drop, R::evicted_bucket_overflow, line);
   }
   Request proto;
   po.negotiate(proto, l, t, seg);
@@ -159,14 +206,16 @@ void FreeBsdModel::on_syn(PassiveOpener& po, Listener& l, const FourTuple& t,
   if (s.freebsd_syncookies) {
     // With cookies on every entry's ISS is a cookie (syncookie_generate), so
     // an entry lost to an overflow can still complete.
-    iss = cookies_->generate(t, proto.irs, cookie_options(proto), b, po.now());
+    iss = cookies_->generate(t, proto.irs, cookie_options(proto, seg), b, po.now());
     c.inc(Counter::FreeBSD_sc_sendcookie);
   }
   const uint32_t req = po.new_request_with_iss(l, t, seg, iss);
+  // syncache_insert: TAILQ_INSERT_HEAD; "if (sch->sch_length == 1)
+  // sch->sch_nextc = ticks + INT_MAX;" then syncache_timeout(sc, sch, 1).
   cache_->insert(b, req);
-  Request& r = po.requests().at(req);
-  r.num_timeout = 1;  // sc_rxmits counts every SYN-ACK sent
-  po.arm_timer(req, po.now() + rexmt_after(1));
+  if (cache_->bucket_length(b) == 1) cache_->set_nextc(b, kNever);
+  po.requests().at(req).num_timeout = 0;  // sc_rxmits counts every SYN-ACK sent
+  syncache_timeout(po, b, req, true);
   po.record(l, t, f, D::request, R::request_created_freebsd);
 }
 
@@ -236,8 +285,8 @@ void FreeBsdModel::on_request_segment(PassiveOpener& po, Listener& l, uint32_t r
   else
     r.ts_ok = false;
   po.send_synack(r);
-  r.num_timeout = 1;
-  po.arm_timer(req, po.now() + rexmt_after(1));
+  r.num_timeout = 0;  // "sc->sc_rxmits = 0; syncache_timeout(sc, sch, 1);"
+  syncache_timeout(po, cache_->bucket_of(t), req, true);
   po.record(l, t, f, D::synack, R::duplicate_syn_freebsd);
 }
 
@@ -282,6 +331,13 @@ bool FreeBsdModel::socket_allowed(PassiveOpener& po, Listener& l, const FourTupl
   if (!over(q)) return true;
   // passive-open.md §4: sonewconn fails (sol_qlen > 3*sol_qlimit/2): tcps_listendrop,
   // sc_aborted, a rate-limited log line, then RST or silence.
+  // sys/kern/uipc_socket.c, solisten_clone(): "over = (head->sol_qlen > 3 *
+  // head->sol_qlimit / 2);" and, at most once per kern.ipc.sooverinterval
+  // (60 s) per listener (ratecheck(&head->sol_lastover, ...)), "sonewconn: pcb
+  // %p (%s): Listen queue overflow: %i already in queue awaiting acceptance
+  // (%d occurrences), euid %d, rgid %d, jail %s". synq has no pcb address and
+  // no credentials: it prints what a root listener in the host (prison0, whose
+  // pr_name is "0") shows — euid 0, rgid 0, jail 0.
   ++overflow_count_;
   std::string line;
   const Time now = po.now();
@@ -289,7 +345,7 @@ bool FreeBsdModel::socket_allowed(PassiveOpener& po, Listener& l, const FourTupl
     line = "sonewconn: pcb (" + l.local().to_string() +
            " (proto 6)): Listen queue overflow: " + std::to_string(q.accept_queue) +
            " already in queue awaiting acceptance (" + std::to_string(overflow_count_) +
-           " occurrences)";
+           " occurrences), euid 0, rgid 0, jail 0";
     last_overflow_log_ = now;
     overflow_count_ = 0;
   }
@@ -306,26 +362,47 @@ bool FreeBsdModel::socket_allowed(PassiveOpener& po, Listener& l, const FourTupl
 // ------------------------------------------------------------------ timer
 
 void FreeBsdModel::on_request_timer(PassiveOpener& po, Listener& l, uint32_t req) {
+  // syncache_timer: the bucket's callout fired (every entry of the bucket has
+  // its timer at sch_nextc; req's fired first). The loop visits every entry,
+  // newest first (TAILQ_FOREACH from the head).
   init(po);
-  Request& r = po.requests().at(req);
-  const FourTuple t = r.tuple;
-  if (po.sysctls().freebsd_syncookies && cache_->paused(po.now())) {
-    // syncache_timer while paused: every entry of the bucket is dropped
-    // (their ISSes are cookies, so the handshakes can still complete).
-    po.remove_request(l, req);
-    po.record(l, t, 0, D::expire, R::syncache_paused);
-    return;
+  const uint32_t b = cache_->bucket_of(po.requests().at(req).tuple);
+  const Time now = po.now();
+  const unsigned limit = static_cast<unsigned>(po.sysctls().freebsd_syncache_rexmtlimit);
+  cache_->set_nextc(b, kNever);  // "sch->sch_nextc = tick + INT_MAX;"
+  const bool paused = cache_->paused(now);
+  // Removing entry i only moves the newer ones, already visited.
+  for (size_t i = cache_->bucket_length(b); i-- > 0;) {
+    const FreeBsdSyncache::Entry e = cache_->entries(b)[i];
+    Request& r = po.requests().at(e.req);
+    const FourTuple t = r.tuple;
+    if (paused) {
+      // passive-open.md §4: paused, "if (paused) { syncache_drop(sc, sch); continue; }"
+      // (tcp_syncache.c, syncache_timer) drops every entry of the bucket, due
+      // or not, before the sc_rxttime test; nothing is counted. Their ISSes
+      // are cookies, so the handshakes can still complete.
+      po.remove_request(l, e.req);
+      po.record(l, t, 0, D::expire, R::syncache_paused);
+      continue;
+    }
+    if (e.rxttime > now) {  // "if (TSTMP_GT(sc->sc_rxttime, tick))": not due yet
+      if (e.rxttime < cache_->nextc(b)) cache_->set_nextc(b, e.rxttime);
+      continue;
+    }
+    if (r.num_timeout > limit) {
+      // passive-open.md §4: retransmits exhausted, "if (sc->sc_rxmits >
+      // V_tcp_syncache.rexmt_limit)" (tcp_syncache.c, syncache_timer): the
+      // entry goes silently, tcps_sc_stale.
+      po.remove_request(l, e.req);
+      po.record(l, t, 0, D::expire, R::request_expired_freebsd);
+      continue;
+    }
+    po.send_synack(r);
+    syncache_timeout(po, b, e.req, false);
+    po.record(l, t, 0, D::synack, R::synack_retransmitted_freebsd);
   }
-  if (r.num_timeout > static_cast<unsigned>(po.sysctls().freebsd_syncache_rexmtlimit)) {
-    // passive-open.md §4: retransmits exhausted (sc_rxmits > rexmtlimit): the entry goes, silently.
-    po.remove_request(l, req);
-    po.record(l, t, 0, D::expire, R::request_expired_freebsd);
-    return;
-  }
-  po.send_synack(r);
-  po.arm_timer(req, po.now() + rexmt_after(r.num_timeout + 1u));
-  ++r.num_timeout;
-  po.record(l, t, 0, D::synack, R::synack_retransmitted_freebsd);
+  // "if (!TAILQ_EMPTY(&(sch)->sch_bucket)) callout_reset(..., sch_nextc - tick, ...)"
+  if (cache_->bucket_length(b) > 0) arm_bucket(po, b);
 }
 
 }  // namespace synq::listen

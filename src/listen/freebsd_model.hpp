@@ -4,6 +4,12 @@
 // solisten_clone): listendrop, the "Listen queue overflow" log line and a RST
 // (net.inet.tcp.syncache.rst_on_sock_fail=1) or silence.
 //
+// Timers are FreeBSD's: one per syncache bucket (sch_timer at sch_nextc), not
+// one per entry. Every entry of a bucket has its synq timer at the bucket's
+// sch_nextc; whichever fires first runs syncache_timer over the whole bucket
+// (on_request_timer), and a removed entry's time stays the bucket's callout
+// until that firing, as in FreeBSD.
+//
 // SYN-ACK schedule (syncache_timeout, exact in virtual time): with rxmits the
 // number of SYN-ACKs sent so far, the next one is due after
 //   rxmits == 1:  tcp_rexmit_initial                                  = 1 s
@@ -17,6 +23,7 @@
 
 #include <memory>
 #include <optional>
+#include <string>
 
 #include "listen/backlog_model.hpp"
 #include "listen/freebsd_syncache.hpp"
@@ -55,7 +62,16 @@ class FreeBsdModel final : public BacklogModel {
   /// syncache_socket: false (listendrop, log, RST or silence) when over.
   bool socket_allowed(PassiveOpener& po, Listener& l, const FourTuple& t,
                       const wire::TcpSegment& ack);
-  FreeBsdCookieOptions cookie_options(const Request& r) const;
+  /// What syncookie_generate encodes of `syn` (and of r's negotiated options).
+  static FreeBsdCookieOptions cookie_options(const Request& r, const wire::TcpSegment& syn);
+  /// syncache_timeout: the entry's next SYN-ACK time, and the bucket's
+  /// callout moved earlier if that is sooner (re-armed when `docallout`).
+  void syncache_timeout(PassiveOpener& po, uint32_t b, uint32_t req, bool docallout);
+  /// Every entry of bucket b has its synq timer at the bucket's sch_nextc.
+  void arm_bucket(PassiveOpener& po, uint32_t b);
+  /// syncache_pause after an overflow: counts sc_bucketoverflow as FreeBSD
+  /// does and returns the line it logs when it starts a pause (else empty).
+  std::string pause_syncache(PassiveOpener& po);
 
   std::unique_ptr<FreeBsdSyncache> cache_;
   std::optional<FreeBsdSyncookies> cookies_;

@@ -34,17 +34,24 @@ uint32_t FreeBsdSyncache::bucket_of(const FourTuple& t) const {
 
 uint32_t FreeBsdSyncache::oldest(uint32_t b) const {
   const auto& e = buckets_[b].entries;
-  return e.empty() ? kNoRequest : e.front();
+  return e.empty() ? kNoRequest : e.front().req;
+}
+
+FreeBsdSyncache::Entry& FreeBsdSyncache::entry(uint32_t b, uint32_t req) {
+  auto& e = buckets_[b].entries;
+  auto it = std::find_if(e.begin(), e.end(), [req](const Entry& x) { return x.req == req; });
+  SYNQ_DCHECK(it != e.end());
+  return *it;
 }
 
 void FreeBsdSyncache::insert(uint32_t b, uint32_t req) {
-  buckets_[b].entries.push_back(req);
+  buckets_[b].entries.push_back(Entry{req, kNever});
   ++size_;
 }
 
 void FreeBsdSyncache::erase(uint32_t b, uint32_t req) {
   auto& e = buckets_[b].entries;
-  auto it = std::find(e.begin(), e.end(), req);
+  auto it = std::find_if(e.begin(), e.end(), [req](const Entry& x) { return x.req == req; });
   SYNQ_DCHECK(it != e.end());
   if (it == e.end()) return;
   e.erase(it);

@@ -68,7 +68,7 @@ TEST_F(FreeBsd, L37_ThreeHalvesPlusOneCompleteThenSynAckThenRst) {
   ASSERT_EQ(logs.size(), 1u);
   EXPECT_EQ(logs[0],
             "sonewconn: pcb (10.0.0.1:80 (proto 6)): Listen queue overflow: 4 already in queue "
-            "awaiting acceptance (1 occurrences)");
+            "awaiting acceptance (1 occurrences), euid 0, rgid 0, jail 0");
   EXPECT_EQ(events.back().counter, Counter::FreeBSD_listendrop);
   // The log line is rate limited to one a minute, with the count of the rest.
   auto sb = syn(40006);
@@ -79,8 +79,39 @@ TEST_F(FreeBsd, L37_ThreeHalvesPlusOneCompleteThenSynAckThenRst) {
   auto sc = syn(40007);
   ack(40007, 1001, sc.at(0).tcp.seq + 1);
   ASSERT_EQ(logs.size(), 2u);
-  EXPECT_NE(logs[1].find("4 already in queue awaiting acceptance (2 occurrences)"),
+  EXPECT_NE(logs[1].find("4 already in queue awaiting acceptance (2 occurrences), euid 0, rgid "
+                         "0, jail 0"),
             std::string::npos);
+}
+
+// uipc_socket.c solisten_clone: the rate limit is the listener's own
+// (head->sol_lastover, head->sol_overcount): another listener's overflow logs
+// at once, and each counts only its own occurrences.
+TEST_F(FreeBsd, OverflowLogIsRateLimitedPerListener) {
+  trace_events();
+  listen("freebsd", 0);
+  const int other = *server.socket(SockType::stream);
+  ASSERT_EQ(server.bind(other, ep("10.0.0.1", 81)), Errno::ok);
+  ASSERT_EQ(server.set_listen_model(other, "freebsd"), Errno::ok);
+  ASSERT_EQ(server.listen(other, 0), Errno::ok);
+  handshake(40001);
+  auto a = syn(40002);
+  ack(40002, 1001, a.at(0).tcp.seq + 1);  // port 80 overflows: logged
+  auto b = syn(40003);
+  ack(40003, 1001, b.at(0).tcp.seq + 1);  // within the minute: counted, not logged
+  ASSERT_EQ(logs.size(), 1u);
+  // Port 81: its first completion is queued, the second overflows and logs now.
+  for (uint16_t p : {40004, 40005}) {
+    peer.send(now, Seg().from(p).to(81).syn().seq(1000).mss(1460));
+    auto sa = drain(server);
+    ASSERT_EQ(sa.size(), 1u);
+    peer.send(now, Seg().from(p).to(81).seq(1001).ack(sa[0].tcp.seq + 1));
+    drain(server);
+  }
+  ASSERT_EQ(logs.size(), 2u);
+  EXPECT_EQ(logs[1],
+            "sonewconn: pcb (10.0.0.1:81 (proto 6)): Listen queue overflow: 1 already in queue "
+            "awaiting acceptance (1 occurrences), euid 0, rgid 0, jail 0");
 }
 
 TEST_F(FreeBsd, L38_NoRstOnSockFailDropsAckAndALaterAckGetsRst) {
@@ -267,6 +298,154 @@ TEST_F(FreeBsd, CookieCompletionCarriesTableMss) {
   EXPECT_EQ(server.impl().connection_of(*child)->mss(), 1200);  // 1300 rounded down
 }
 
+// issue 10 item 7: syncache_add sets sc_peer_mss only "if (to->to_flags &
+// TOF_MSS)"; without the option it stays 0, syncookie_generate rounds 0 down
+// to tcp_sc_msstab[0] and syncookie_lookup gives the connection MSS 216.
+TEST_F(FreeBsd, CookieCompletionWithoutMssOptionGets216) {
+  server.sysctls().freebsd_syncookies_only = 1;
+  listen("freebsd", 8);
+  auto sa = syn(40001, 1000, wire::TcpOptions{});
+  ASSERT_EQ(sa.size(), 1u);
+  EXPECT_EQ(half_open(), 0u);
+  EXPECT_TRUE(ack(40001, 1001, sa[0].tcp.seq + 1).empty());
+  EXPECT_EQ(count(Counter::FreeBSD_sc_recvcookie), 1u);
+  auto child = server.accept(lfd);
+  ASSERT_TRUE(child.ok());
+  ASSERT_NE(server.impl().connection_of(*child), nullptr);
+  EXPECT_EQ(server.impl().connection_of(*child)->mss(), 216);
+}
+
+// The same SYN completed through its syncache entry (not the cookie): tcp_mss
+// gets offer 0, "no MSS on the SYN segment", and uses tcp_mssdflt, 536.
+TEST_F(FreeBsd, EntryCompletionWithoutMssOptionGets536) {
+  listen("freebsd", 8);
+  auto sa = syn(40001, 1000, wire::TcpOptions{});
+  ASSERT_EQ(sa.size(), 1u);
+  EXPECT_EQ(half_open(), 1u);
+  EXPECT_TRUE(ack(40001, 1001, sa[0].tcp.seq + 1).empty());
+  EXPECT_EQ(count(Counter::FreeBSD_sc_recvcookie), 0u);
+  auto child = server.accept(lfd);
+  ASSERT_TRUE(child.ok());
+  ASSERT_NE(server.impl().connection_of(*child), nullptr);
+  EXPECT_EQ(server.impl().connection_of(*child)->mss(), 536);
+}
+
+// issue 10 item 9: syncache_pause logs "TCP syncache overflow detected; using
+// syncookies for the next %lld seconds" when it starts a pause (not while
+// one runs); a renewed overflow soon after doubles the pause, and says so.
+TEST_F(FreeBsd, PauseLogsItsLengthOncePerPause) {
+  trace_events();
+  server.sysctls().freebsd_syncache_hashsize = 1;
+  server.sysctls().freebsd_syncache_bucketlimit = 1;
+  listen("freebsd", 8);
+  syn(40001);
+  syn(40002);  // overflow: pause 15 s
+  ASSERT_EQ(logs.size(), 1u);
+  EXPECT_EQ(logs[0], "TCP syncache overflow detected; using syncookies for the next 15 seconds");
+  // The eviction carries the line (ListenEvent::log is only valid during the
+  // callback, which copied it to logs); then 40002's entry.
+  ASSERT_GE(events.size(), 2u);
+  EXPECT_EQ(events[events.size() - 2].reason, ListenReason::evicted_bucket_overflow);
+  EXPECT_EQ(events.back().reason, ListenReason::request_created_freebsd);
+  now = 1s;
+  syn(40003);  // paused: a cookie, no entry, no overflow, no line
+  EXPECT_EQ(logs.size(), 1u);
+  run_until(16s);  // the pause ended at 15 s; the bucket's timer emptied it at 1 s
+  EXPECT_EQ(half_open(), 0u);
+  syn(40004);
+  syn(40005);  // overflow again within 15 s of the last pause's end: 30 s
+  ASSERT_EQ(logs.size(), 2u);
+  EXPECT_EQ(logs[1], "TCP syncache overflow detected; using syncookies for the next 30 seconds");
+  EXPECT_EQ(count(Counter::FreeBSD_sc_bucketoverflow), 2u);
+}
+
+// With cookies off the syncache cannot pause: every overflow counts, no line.
+TEST_F(FreeBsd, OverflowWithCookiesOffCountsEveryTimeAndLogsNothing) {
+  trace_events();
+  server.sysctls().freebsd_syncookies = 0;
+  server.sysctls().freebsd_syncache_hashsize = 1;
+  server.sysctls().freebsd_syncache_bucketlimit = 1;
+  listen("freebsd", 8);
+  syn(40001);
+  syn(40002);
+  syn(40003);
+  EXPECT_EQ(count(Counter::FreeBSD_sc_bucketoverflow), 2u);
+  EXPECT_TRUE(logs.empty());
+  EXPECT_EQ(half_open(), 1u);
+}
+
+// issue 10 item 8: FreeBSD has one timer per bucket, at sch_nextc, which only
+// moves earlier until it fires. A dropped entry's time stays the callout, and
+// syncache_timer, paused, drops every entry of the bucket ("if (paused) {
+// syncache_drop(sc, sch); continue; }" comes before the sc_rxttime test).
+TEST_F(FreeBsd, PausedBucketTimerDropsTheWholeBucketAtTheDroppedEntrysTime) {
+  trace_events();
+  server.sysctls().freebsd_syncache_hashsize = 1;
+  server.sysctls().freebsd_syncache_bucketlimit = 2;
+  listen("freebsd", 8);
+  syn(40001);  // due 1.0 s: the bucket's callout
+  now = 500ms;
+  syn(40002);  // due 1.5 s
+  now = 600ms;
+  syn(40003);  // overflow: pause, 40001 dropped; 40003 due 1.6 s
+  EXPECT_EQ(half_open(), 2u);
+  events.clear();
+  EXPECT_TRUE(run_until(20s).empty());  // no SYN-ACK is retransmitted
+  EXPECT_EQ(half_open(), 0u);
+  ASSERT_EQ(events.size(), 2u);
+  for (const ListenEvent& e : events) {
+    EXPECT_EQ(e.reason, ListenReason::syncache_paused);
+    EXPECT_EQ(e.time, 1s);  // 40001's time, not 1.5 s and 1.6 s
+  }
+  EXPECT_EQ(events[0].tuple.remote.port, 40003);  // newest first (TAILQ head)
+  EXPECT_EQ(events[1].tuple.remote.port, 40002);
+  EXPECT_EQ(count(Counter::FreeBSD_sc_stale), 0u);  // syncache_drop counts nothing
+}
+
+// The paused drop takes entries that are not due, even ones whose own time is
+// after the pause: 40002 (next SYN-ACK at 31.9 s) goes at 17 s with the rest
+// of its bucket, so the pause ending at 31 s does not bring it back.
+TEST_F(FreeBsd, PausedBucketTimerDropsEntriesDueAfterThePause) {
+  trace_events();
+  server.sysctls().freebsd_syncache_hashsize = 1;
+  server.sysctls().freebsd_syncache_bucketlimit = 3;
+  server.sysctls().freebsd_syncache_rexmtlimit = 6;
+  listen("freebsd", 8);
+  syn(40001);
+  now = 100ms;
+  syn(40002);
+  auto out = run_until(16s);  // both at 1, 3.2, 7.4, 15.6 s (+0.1 s for 40002)
+  EXPECT_EQ(out.size(), 8u);
+  syn(40003);  // due 17 s
+  syn(40004);  // overflow: pause until 31 s, 40001 dropped
+  EXPECT_EQ(count(Counter::FreeBSD_sc_bucketoverflow), 1u);
+  EXPECT_EQ(half_open(), 3u);
+  events.clear();
+  EXPECT_TRUE(run_until(40s).empty());  // nothing at 31.9 s
+  EXPECT_EQ(half_open(), 0u);
+  ASSERT_EQ(events.size(), 3u);
+  for (const ListenEvent& e : events) {
+    EXPECT_EQ(e.reason, ListenReason::syncache_paused);
+    EXPECT_EQ(e.time, 17s);
+  }
+}
+
+// Unpaused, the bucket's timer sends each due entry's SYN-ACK and leaves the
+// others to their own time: a stale callout changes nothing on the wire.
+TEST_F(FreeBsd, BucketTimerRetransmitsOnlyDueEntries) {
+  server.sysctls().freebsd_syncache_hashsize = 1;
+  listen("freebsd", 8);
+  auto a = syn(40001);  // due 1.0 s: the bucket's callout
+  now = 500ms;
+  syn(40002);  // due 1.5 s
+  now = 600ms;
+  ASSERT_TRUE(ack(40001, 1001, a.at(0).tcp.seq + 1).empty());  // gone; the callout stays at 1 s
+  auto out = run_until(4s);
+  std::vector<Time> at;
+  for (const Sent& s : out) at.push_back(s.at);
+  EXPECT_EQ(at, (std::vector<Time>{1500ms, 3700ms}));
+}
+
 // ---------------------------------------------------------------- cookie codec
 
 struct FreeBsdCookies : ::testing::Test {
@@ -288,6 +467,7 @@ TEST_F(FreeBsdCookies, RoundTripRestoresTheTableValues) {
 }
 
 TEST_F(FreeBsdCookies, MssAndWscaleRoundDownToTheirTables) {
+  EXPECT_EQ(FreeBsdSyncookies::mss_index(0), 0u);    // no MSS option: sc_peer_mss 0
   EXPECT_EQ(FreeBsdSyncookies::mss_index(100), 0u);  // below 216: still index 0
   EXPECT_EQ(FreeBsdSyncookies::mss_index(536), 1u);
   EXPECT_EQ(FreeBsdSyncookies::mss_index(1359), 2u);  // → 1200
