@@ -136,6 +136,27 @@ Scenario link_outage(const std::string& model) {
   return s;
 }
 
+// The same flood against the BSD-derived models, run long enough to see
+// what their 75 s connection-establishment timer does with the flood's
+// embryonic connections: bsd44 holds ⌊3B/2⌋+1 = 8 of them (B = SOMAXCONN 5)
+// for 75 s, every real client's SYN dropped meanwhile, then resets them all
+// (RST|ACK to the spoofed sources) and the clients still retrying get in;
+// xnu evicts one per SYN, so real clients get in throughout and only the
+// flood's last 128 live to be reset at 75 s.
+Scenario syn_flood_bsd(const std::string& model) {
+  Scenario s = syn_flood(true);
+  s.variant = model;
+  s.model = model;
+  s.description =
+      model == "bsd44"
+          ? "the flood against 4.4BSD: 8 embryonic slots held 75 s, then reset with RST|ACK"
+          : "the flood against xnu: each SYN evicts an embryonic connection; the last ones are "
+            "reset at 75 s";
+  s.server_sysctls.clear();  // the Linux knobs mean nothing to these models
+  s.duration_s = 145;        // the last client's SYN limit (10 s + 131 s) and then some
+  return s;
+}
+
 bool model_exists(const char* name) {
   return listen::make_backlog_model(name) != nullptr;
 }
@@ -158,8 +179,14 @@ const std::vector<BuiltinScenario>& builtin_scenarios() {
        "4 workers, exponential service, Poisson arrivals: blocking as M/M/c/K predicts",
        {workers_loss()}},
       {"synflood",
-       "a spoofed SYN flood: the SYN queue fills; cookies keep real clients in",
-       {syn_flood(true), syn_flood(false)}},
+       "a spoofed SYN flood: the SYN queue fills; cookies keep real clients in; bsd44 is locked "
+       "for 75 s, xnu evicts",
+       [] {
+         std::vector<Scenario> runs = {syn_flood(true), syn_flood(false)};
+         for (const char* m : {"bsd44", "xnu"})
+           if (model_exists(m)) runs.push_back(syn_flood_bsd(m));
+         return runs;
+       }()},
       {"outage",
        "a link outage mid-handshake: which kernels tell waiting clients (75 s RST|ACK), which "
        "let them time out",

@@ -10,7 +10,7 @@ fail() { echo "FAIL: $*"; exit 1; }
 # --list names every built-in, seeds first.
 "$BIN" lab --list >"$out/list"
 head -1 "$out/list" | grep -q '^seeds' || fail "--list does not start with seeds"
-for n in seeds no-accept steady workers synflood; do grep -q "^$n " "$out/list" || fail "--list lacks $n"; done
+for n in seeds no-accept steady workers synflood outage; do grep -q "^$n " "$out/list" || fail "--list lacks $n"; done
 
 # Every documented flag, JSON to stdout.
 "$BIN" lab steady --model linux --backlog 16 --clients 50 --arrival poisson:400 --accept rate:100 \

@@ -135,7 +135,7 @@ bad_value "--model: expected one of linux, bsd44, freebsd, xnu (the models built
 bad_value "--model: expected one of linux, bsd44" seeds --model solaris
 bad_value "net.ipv4.tcp_syncookies: 7 is out of range [0, 2]" --set net.ipv4.tcp_syncookies=7
 bad_value "unknown sysctl" --client-set net.ipv4.nosuch=1
-bad_value "'nosuch' is neither a built-in scenario (seeds, no-accept, steady, workers, synflood) nor a file" nosuch
+bad_value "'nosuch' is neither a built-in scenario (seeds, no-accept, steady, workers, synflood, outage) nor a file" nosuch
 expect_exit 64 "$BIN" lab sweep --vary duration=1,inf; says "bad value 'inf' for duration"
 echo "bad values: 64 before any run, ranges in plain digits"
 
