@@ -251,13 +251,27 @@ void Bsd44Model::on_request_segment(PassiveOpener& po, Listener& l, uint32_t req
 }
 
 void Bsd44Model::embryonic_segment(PassiveOpener& po, Listener& l, uint32_t req,
-                                   const wire::TcpSegment& seg) {
+                                   const wire::TcpSegment& in) {
   Request& r = po.requests().at(req);
   const FourTuple t = r.tuple;
-  const uint8_t f = seg.h.flags;
   const uint32_t rcv_nxt = r.irs + 1;
   // 4.4BSD-Lite/Lite2 tcp_input, state SYN_RECEIVED, in its order: trim to
   // the window, RST, SYN, ACK (the two versions do not differ here).
+  wire::TcpSegment seg = in;  // a copy to trim (no allocation: the payload is a view)
+  if ((seg.h.flags & SYN) && tcp::seq_lt(seg.h.seq, rcv_nxt)) {
+    // The left-edge trim drops a SYN below rcv_nxt (the peer's own SYN again)
+    // and goes on with the rest: "tiflags &= ~TH_SYN; ti->ti_seq++;". Only
+    // if nothing is left, and it has no ACK ("if (todrop != 0 || (tiflags &
+    // TH_ACK) == 0) goto dropafterack;"), is it answered as old below; a
+    // SYN|ACK or a SYN with new data at IRS continues without its SYN.
+    const uint32_t todrop = rcv_nxt - (seg.h.seq + 1);
+    if (todrop < seg.payload.size() || (todrop == 0 && (seg.h.flags & ACK))) {
+      seg.h.flags = static_cast<uint8_t>(seg.h.flags & ~SYN);
+      seg.h.seq += 1 + todrop;
+      seg.payload = seg.payload.subspan(todrop);
+    }
+  }
+  const uint8_t f = seg.h.flags;
   if (!tcp::seq_touches_window(seg.h.seq, seg.h.seq + seg.seg_len(), rcv_nxt, rcv_nxt + r.window)) {
     if (f & RST) {
       // passive-open.md §3: an old or out-of-window RST is dropped (tcp_input.c

@@ -58,10 +58,11 @@ class Bsd44Model final : public BacklogModel {
   void on_request_timer(PassiveOpener& po, Listener& l, uint32_t req) override;
 
   /// tcp_input SYN_RECEIVED as 4.4BSD-Lite/Lite2 have it (both alike there):
-  /// BsdEmbryonic::on_segment plus the two bsd44-only details, an ACK equal
-  /// to ISS completes and an in-window SYN gets two RSTs.
+  /// BsdEmbryonic::on_segment plus the bsd44-only details: a SYN below
+  /// rcv_nxt loses its SYN in the left-edge trim and the rest goes on, an ACK
+  /// equal to ISS completes and an in-window SYN gets two RSTs.
   static void embryonic_segment(PassiveOpener& po, Listener& l, uint32_t req,
-                                const wire::TcpSegment& seg);
+                                const wire::TcpSegment& in);
 
   /// sonewconn (4.4BSD uipc_socket2.c): refuse when so_q0len + so_qlen > 3*B/2.
   static bool over(const QueueLengths& q) {

@@ -369,6 +369,38 @@ TEST_F(Bsd44, InWindowSynGetsTwoRsts) {
   EXPECT_EQ(out[1].tcp.seq, 7777u);
 }
 
+// 4.4BSD's left-edge trim takes the SYN off a segment at IRS ("tiflags &=
+// ~TH_SYN; ti->ti_seq++;") and goes on with what is left unless nothing is
+// left and it has no ACK: a SYN|ACK at IRS completes like an ACK (the
+// self-connect case), a SYN with data at IRS and no ACK is dropped without a
+// word; only a bare retransmitted SYN gets the SYN-ACK again.
+TEST_F(Bsd44, SynAtIrsLosesItsSynInTheTrim) {
+  trace_events();
+  listen("bsd44", 5);
+  auto x = syn(40001);  // IRS 1000
+  ASSERT_EQ(x.size(), 1u);
+  const uint32_t iss = x[0].tcp.seq;
+  peer.send(now, Seg().from(40001).to(80).syn().seq(1000).payload("data"));
+  EXPECT_TRUE(drain(server).empty());  // no ACK left: "goto drop"
+  EXPECT_EQ(half_open(), 1u);
+  EXPECT_EQ(events.back().reason, ListenReason::no_ack_to_request);
+  peer.send(now, Seg().from(40001).to(80).syn().seq(1000).ack(iss + 1));
+  EXPECT_TRUE(drain(server).empty());  // SYN|ACK at IRS: taken as the ACK
+  EXPECT_EQ(half_open(), 0u);
+  EXPECT_EQ(accept_queue(), 1u);
+  EXPECT_EQ(count(Counter::Tcp_OutRsts), 0u);
+  // A SYN|ACK with data at IRS: the data reaches the child.
+  auto y = syn(40002);
+  ASSERT_EQ(y.size(), 1u);
+  peer.send(now, Seg().from(40002).to(80).syn().seq(1000).ack(y[0].tcp.seq + 1).payload("hello"));
+  drain(server);
+  ASSERT_EQ(accept_queue(), 2u);
+  ASSERT_TRUE(server.accept(lfd).ok());
+  auto fd = server.accept(lfd);
+  ASSERT_TRUE(fd.ok());
+  EXPECT_EQ(*server.readable_bytes(*fd), 5u);
+}
+
 // Issue 3 acceptance (d): listen(fd, 2) holds four connections; the fifth
 // client's SYN vanishes, and its own SYN retransmission gets in after accept().
 TEST(Bsd44TwoStacks, ListenTwoFourConnectionsFifthGetsInOnItsSynRetransmission) {
