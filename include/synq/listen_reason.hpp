@@ -131,6 +131,9 @@ namespace synq {
     "docs/passive-open.md §2 third ACK", TcpExt_EmbryonicRsts, Tcp_AttemptFails)                   \
   X(syn_in_window_bsd, syn_in_window, "SYN in window: RST, embryonic connection closed",           \
     "docs/passive-open.md §3", Tcp_AttemptFails)                                                   \
+  X(syn_in_window_bsd44, syn_in_window,                                                            \
+    "SYN in window: RST|ACK (tcp_drop), then RST (dropwithreset), embryonic connection closed",    \
+    "docs/passive-open.md §3", Tcp_AttemptFails)                                                   \
   X(synack_to_request, synack_to_request, "SYN|ACK for a syncache entry: entry dropped, RST",      \
     "docs/passive-open.md §4", FreeBSD_sc_badack)                                                  \
   X(no_ack_to_request, no_ack_to_request, "segment without ACK to a request",                      \

@@ -60,6 +60,14 @@ struct Sysctls {
   int xnu_somaxconn = 128;  // kern.ipc.somaxconn (xnu)
   // --- 4.4BSD
   int bsd44_somaxconn = 5;  // bsd44.somaxconn (SOMAXCONN, compile-time in 4.4BSD)
+  // bsd44.variant: which 4.4BSD tcp_input() the listener follows. "lite"
+  // (4.4BSD-Lite, 1994): every segment asks sonewconn() first; "lite2"
+  // (4.4BSD-Lite2, 1995): only a pure SYN does, others are answered first.
+  std::string bsd44_variant = "lite";
+  // bsd44.rexmt: the embryonic connection's SYN-ACK schedule. "synq": RTO 1 s
+  // doubling; "historical": 4.4BSD's t_rxtcur 6 s, then TCP_REXMTVAL 12 s ×
+  // tcp_backoff[] (SYN-ACKs at 0, 6, 30 s, RST|ACK at 75 s).
+  std::string bsd44_rexmt = "synq";
 
   /// Sets a knob by sysctl name. Values are text as `sysctl -w` takes them
   /// ("4096", "4096 131072 6291456", "linux"). On failure returns false and,

@@ -126,6 +126,14 @@ const std::vector<Entry>& entries() {
                65535),
       int_knob("bsd44.somaxconn", "4.4BSD SOMAXCONN (compile-time constant there)",
                &Sysctls::bsd44_somaxconn, 0, 65535),
+      Entry{"bsd44.variant",
+            "4.4BSD tcp_input: lite (1994, sonewconn for every segment) or lite2 (1995, "
+            "only a pure SYN asks sonewconn; an ACK to a full listener gets a RST)",
+            Kind::word, nullptr, nullptr, nullptr, &Sysctls::bsd44_variant, 0, 0, "lite|lite2"},
+      Entry{"bsd44.rexmt",
+            "4.4BSD SYN-ACK schedule: synq (RTO 1 s doubling) or historical (6 s, then "
+            "12 s x tcp_backoff[]: 0, 6, 30 s; 500 ms ticks)",
+            Kind::word, nullptr, nullptr, nullptr, &Sysctls::bsd44_rexmt, 0, 0, "synq|historical"},
   };
   return e;
 }

@@ -1,9 +1,10 @@
 // The bsd44 backlog model (passive-open.md §1, §3): 4.4BSD's single limit. Every segment
 // that reaches the listener first asks sonewconn() for an embryonic socket;
 // that fails when qlen + acc > 3*B/2 and the segment is dropped without a
-// word. Embryonic connections (synq Requests) live in SYN-RECEIVED, resend
-// their SYN-ACK by the RTO, die with a RST|ACK at the 75 s connection-establishment timer and
-// complete on the ACK with no further check.
+// word (4.4BSD-Lite; with bsd44.variant=lite2, 4.4BSD-Lite2, only a pure SYN
+// asks, and an ACK gets its RST even then). Embryonic connections (synq Requests) live in
+// SYN-RECEIVED, resend their SYN-ACK by the RTO, die with a RST|ACK at the 75 s
+// connection-establishment timer and complete on the ACK with no further check.
 //
 // The embryonic-connection half (a BSD tcpcb in SYN_RECEIVED) is shared with
 // the xnu model, which inherited it: BsdEmbryonic below.
@@ -22,16 +23,19 @@ struct BsdEmbryonic {
   /// TCP_MAXRXTSHIFT: the retransmission timer gives up after 12 backoffs.
   static constexpr unsigned kMaxRxtShift = 12;
   /// When the request created at time 0 sends SYN-ACK number n (n = 0 first):
-  /// RTO 1 s doubling, each interval capped at TCPTV_REXMTMAX (64 s).
-  static Duration synack_time(unsigned n);
+  /// RTO 1 s doubling, each interval capped at TCPTV_REXMTMAX (64 s). With
+  /// `historical` (bsd44.rexmt=historical, bsd44 only): 4.4BSD's own timer,
+  /// 6 s, then TCP_REXMTVAL (12 s) × tcp_backoff[]: 0, 6, 30, 78, 142, … s.
+  static Duration synack_time(unsigned n, bool historical = false);
   /// When the request created at time 0 is reset: at TCPTV_KEEP_INIT, or,
-  /// once keep_rearmed, when the retransmission timer gives up (511 s).
+  /// once keep_rearmed, when the retransmission timer gives up (511 s; 718 s
+  /// on the historical schedule).
   static Duration end_time(const Request& r);
   /// bsd44 only: 4.4BSD tcp_input() re-arms TCPT_KEEP for every segment.
   static void rearm_keep(PassiveOpener& po, uint32_t req);
   /// A new embryonic connection: SYN-ACK sent, timer armed.
   static uint32_t open(PassiveOpener& po, Listener& l, const FourTuple& t,
-                       const wire::TcpSegment& syn);
+                       const wire::TcpSegment& syn, bool historical = false);
   /// A segment for it. Returns nothing: it completes, stays or is removed.
   static void on_segment(PassiveOpener& po, Listener& l, uint32_t req, const wire::TcpSegment& seg);
   /// Its timer: SYN-ACK retransmission, or the 75 s establishment timeout.
@@ -39,7 +43,7 @@ struct BsdEmbryonic {
   /// tcp_input LISTEN for a segment that got a socket: RST → drop, ACK → RST,
   /// SYN → new embryonic connection, anything else → drop.
   static void listen_input(PassiveOpener& po, Listener& l, const FourTuple& t,
-                           const wire::TcpSegment& seg);
+                           const wire::TcpSegment& seg, bool historical = false);
 };
 
 class Bsd44Model final : public BacklogModel {
@@ -52,6 +56,13 @@ class Bsd44Model final : public BacklogModel {
   void on_request_segment(PassiveOpener& po, Listener& l, uint32_t req,
                           const wire::TcpSegment& seg) override;
   void on_request_timer(PassiveOpener& po, Listener& l, uint32_t req) override;
+
+  /// tcp_input SYN_RECEIVED as 4.4BSD-Lite/Lite2 have it (both alike there):
+  /// BsdEmbryonic::on_segment plus the bsd44-only details: a SYN below
+  /// rcv_nxt loses its SYN in the left-edge trim and the rest goes on, an ACK
+  /// equal to ISS completes and an in-window SYN gets two RSTs.
+  static void embryonic_segment(PassiveOpener& po, Listener& l, uint32_t req,
+                                const wire::TcpSegment& in);
 
   /// sonewconn (4.4BSD uipc_socket2.c): refuse when so_q0len + so_qlen > 3*B/2.
   static bool over(const QueueLengths& q) {

@@ -36,6 +36,8 @@ struct Request {
   bool ts_ok = false;
   bool acked = false;         // a third ACK was dropped for a full accept queue
   bool keep_rearmed = false;  // bsd44: a later segment pushed TCPT_KEEP past the 75 s
+  // bsd44: bsd44.rexmt=historical when its SYN came (4.4BSD's 6 s / 12 s timer).
+  bool historical_rexmt = false;
   bool in_use = false;
   // The owning listener's list of requests (for close and sockets()).
   uint32_t prev = kNoRequest;

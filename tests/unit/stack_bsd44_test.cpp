@@ -184,6 +184,223 @@ TEST_F(Bsd44, SegmentsToAnEmbryonicConnection) {
   EXPECT_EQ(count(Counter::Tcp_AttemptFails), 1u);
 }
 
+// bsd44.variant=lite2: 4.4BSD-Lite2 tcp_input() tests the flags before
+// sonewconn() ("if ((tiflags & (TH_RST|TH_ACK|TH_SYN)) != TH_SYN)"), so a full
+// listener still answers an ACK or SYN|ACK with a RST and only a pure SYN is
+// refused silently. The same traffic under "lite" is the test above.
+TEST_F(Bsd44, Lite2AnswersAnAckToAFullListenerWithARst) {
+  trace_events();
+  server.sysctls().bsd44_variant = "lite2";
+  listen("bsd44", 2);  // four connections in total
+  handshake(40001);
+  handshake(40002);
+  ASSERT_EQ(syn(40003).size(), 1u);
+  ASSERT_EQ(syn(40004).size(), 1u);
+  EXPECT_TRUE(syn(40005).empty());  // a pure SYN: sonewconn() refuses, silence
+  EXPECT_EQ(count(Counter::TcpExt_ListenOverflows), 1u);
+  auto out = ack(40006, 5000, 6000);  // a stray ACK: RST <SEQ=SEG.ACK>
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_TRUE(out[0].is(f::RST));
+  EXPECT_EQ(out[0].tcp.seq, 6000u);
+  EXPECT_EQ(events.back().reason, ListenReason::ack_to_listener);
+  peer.send(now, Seg().from(40007).to(80).syn().seq(5000).ack(6000));  // SYN|ACK: RST too
+  out = drain(server);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_TRUE(out[0].is(f::RST));
+  EXPECT_EQ(out[0].tcp.seq, 6000u);
+  peer.send(now, Seg().from(40008).to(80).rst().seq(5000));  // a RST: dropped
+  peer.send(now, Seg().from(40009).to(80).seq(5000).fin());  // no SYN, no ACK: dropped
+  EXPECT_TRUE(drain(server).empty());
+  EXPECT_EQ(events.back().reason, ListenReason::no_syn_to_listener);
+  // Only the pure SYN counted as an overflow.
+  EXPECT_EQ(count(Counter::TcpExt_ListenOverflows), 1u);
+  EXPECT_EQ(count(Counter::TcpExt_ListenDrops), 1u);
+  EXPECT_EQ(count(Counter::Tcp_OutRsts), 2u);
+  EXPECT_EQ(half_open(), 2u);
+  EXPECT_EQ(accept_queue(), 2u);
+}
+
+TEST_F(Bsd44, VariantAndRexmtKnobsByName) {
+  Sysctls& s = server.sysctls();
+  EXPECT_EQ(s.get("bsd44.variant"), "lite");
+  EXPECT_EQ(s.get("bsd44.rexmt"), "synq");
+  EXPECT_TRUE(s.set("bsd44.variant", "lite2"));
+  EXPECT_EQ(s.bsd44_variant, "lite2");
+  EXPECT_TRUE(s.set("bsd44.rexmt", "historical"));
+  EXPECT_EQ(s.bsd44_rexmt, "historical");
+  std::string error;
+  EXPECT_FALSE(s.set("bsd44.variant", "net3", &error));
+  EXPECT_NE(error.find("lite|lite2"), std::string::npos) << error;
+  EXPECT_FALSE(s.set("bsd44.rexmt", "1s", &error));
+  EXPECT_NE(error.find("synq|historical"), std::string::npos) << error;
+  EXPECT_EQ(s.bsd44_rexmt, "historical");
+}
+
+// bsd44.rexmt=historical: 4.4BSD's own timer. t_rxtcur starts at 12 ticks
+// (6 s, tcp_newtcpcb); each expiry re-arms TCP_REXMTVAL (24 ticks, 12 s) ×
+// tcp_backoff[t_rxtshift]: 24 s, then 48 s. SYN-ACKs at 0, 6, 30 s; the next
+// would be at 78 s, so TCPT_KEEP (75 s) resets the connection first.
+TEST_F(Bsd44, HistoricalScheduleSynAcksAtZeroSixThirtyRstAckAtSeventyFive) {
+  trace_events();
+  server.sysctls().bsd44_rexmt = "historical";
+  listen("bsd44", 5);
+  auto x = syn(40001);  // IRS 1000
+  ASSERT_EQ(x.size(), 1u);
+  const uint32_t iss = x[0].tcp.seq;
+  auto out = run_until(800s);
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_TRUE(out[0].is(f::SYN | f::ACK));
+  EXPECT_EQ(out[0].at, 6s);
+  EXPECT_TRUE(out[1].is(f::SYN | f::ACK));
+  EXPECT_EQ(out[1].at, 30s);
+  EXPECT_TRUE(out[2].is(f::RST | f::ACK));
+  EXPECT_EQ(out[2].at, 75s);
+  EXPECT_EQ(out[2].tcp.seq, iss + 1);
+  EXPECT_EQ(out[2].tcp.ack, 1001u);
+  EXPECT_EQ(half_open(), 0u);
+  EXPECT_EQ(events.back().reason, ListenReason::request_expired_bsd);
+  EXPECT_EQ(count(Counter::Tcp_RetransSegs), 2u);
+  EXPECT_EQ(count(Counter::Tcp_AttemptFails), 1u);
+}
+
+// The historical schedule with TCPT_KEEP re-armed (any segment after the
+// SYN): REXMT runs to TCP_MAXRXTSHIFT. Intervals 6, 24, 48, then 64 s
+// (TCPTV_REXMTMAX): SYN-ACKs at 78, 142, …, 654 s; the 13th expiry at 718 s
+// gives up with RST|ACK.
+TEST_F(Bsd44, HistoricalScheduleRearmedRunsToTheRetransmissionLimit) {
+  server.sysctls().bsd44_rexmt = "historical";
+  listen("bsd44", 5);
+  auto x = syn(40001);
+  ASSERT_EQ(x.size(), 1u);
+  const uint32_t iss = x[0].tcp.seq;
+  EXPECT_EQ(run_until(10s).size(), 1u);  // the 6 s SYN-ACK
+  ASSERT_EQ(syn(40001).size(), 1u);      // retransmitted SYN at 10 s: dropafterack
+  std::vector<Time> synacks;
+  std::vector<Sent> rsts;
+  for (const Sent& s : run_until(2000s)) {
+    if (s.is(f::SYN | f::ACK))
+      synacks.push_back(s.at);
+    else
+      rsts.push_back(s);
+  }
+  std::vector<Time> want{30s};
+  for (int t = 78; t <= 654; t += 64) want.push_back(std::chrono::seconds(t));
+  EXPECT_EQ(synacks, want);
+  ASSERT_EQ(rsts.size(), 1u);
+  EXPECT_TRUE(rsts[0].is(f::RST | f::ACK));
+  EXPECT_EQ(rsts[0].at, 718s);
+  EXPECT_EQ(rsts[0].tcp.seq, iss + 1);
+  EXPECT_EQ(half_open(), 0u);
+  // 12 by the timer and the one dropafterack sent for the retransmitted SYN.
+  EXPECT_EQ(count(Counter::Tcp_RetransSegs), 13u);
+}
+
+// The knob is read when the SYN arrives: a connection keeps its schedule.
+TEST_F(Bsd44, RexmtKnobAppliesToConnectionsOpenedAfterIt) {
+  listen("bsd44", 5);
+  ASSERT_EQ(syn(40001).size(), 1u);
+  server.sysctls().bsd44_rexmt = "historical";
+  ASSERT_EQ(syn(40002).size(), 1u);
+  std::vector<Time> a, b;
+  for (const Sent& s : run_until(10s)) (s.dport == 40001 ? a : b).push_back(s.at);
+  EXPECT_EQ(a, (std::vector<Time>{1s, 3s, 7s}));
+  EXPECT_EQ(b, (std::vector<Time>{6s}));
+}
+
+// 4.4BSD SYN_RECEIVED: "if (SEQ_GT(tp->snd_una, ti->ti_ack) ||
+// SEQ_GT(ti->ti_ack, tp->snd_max)) goto dropwithreset": snd_una is ISS, so
+// an ACK of ISS (acknowledging nothing) passes and the connection completes.
+TEST_F(Bsd44, AckEqualToIssCompletesTheConnection) {
+  trace_events();
+  listen("bsd44", 5);
+  auto x = syn(40001);
+  ASSERT_EQ(x.size(), 1u);
+  const uint32_t iss = x[0].tcp.seq;
+  auto below = ack(40001, 1001, iss - 1);  // below ISS: RST, kept
+  ASSERT_EQ(below.size(), 1u);
+  EXPECT_TRUE(below[0].is(f::RST));
+  EXPECT_EQ(half_open(), 1u);
+  EXPECT_TRUE(ack(40001, 1001, iss).empty());  // ack = ISS: completes, nothing sent
+  EXPECT_EQ(half_open(), 0u);
+  EXPECT_EQ(accept_queue(), 1u);
+  EXPECT_EQ(count(Counter::Tcp_PassiveOpens), 1u);
+  EXPECT_EQ(events.back().reason, ListenReason::handshake_complete);
+  // The child is established; the peer's data (ack ISS+1) is taken.
+  auto fd = server.accept(lfd);
+  ASSERT_TRUE(fd.ok());
+  EXPECT_EQ(*server.state(*fd), TcpState::established);
+  peer.send(now, Seg().from(40001).to(80).seq(1001).ack(iss + 1).psh().payload("hello"));
+  drain(server);
+  EXPECT_EQ(*server.readable_bytes(*fd), 5u);
+}
+
+// 4.4BSD SYN_RECEIVED, SYN in the window: "tp = tcp_drop(tp, ECONNRESET);
+// goto dropwithreset": tcp_drop()'s tcp_output() in CLOSED sends RST|ACK
+// <SEQ=ISS+1><ACK=IRS+1>, then dropwithreset answers the SYN itself with
+// RST|ACK <SEQ=0><ACK=SEG.SEQ+1> (or RST <SEQ=SEG.ACK> if it carried an ACK).
+TEST_F(Bsd44, InWindowSynGetsTwoRsts) {
+  trace_events();
+  listen("bsd44", 5);
+  auto x = syn(40001);  // IRS 1000
+  ASSERT_EQ(x.size(), 1u);
+  const uint32_t iss = x[0].tcp.seq;
+  peer.send(now, Seg().from(40001).to(80).syn().seq(1500).mss(1460));
+  auto out = drain(server);
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_TRUE(out[0].is(f::RST | f::ACK));
+  EXPECT_EQ(out[0].tcp.seq, iss + 1);
+  EXPECT_EQ(out[0].tcp.ack, 1001u);
+  EXPECT_TRUE(out[1].is(f::RST | f::ACK));
+  EXPECT_EQ(out[1].tcp.seq, 0u);
+  EXPECT_EQ(out[1].tcp.ack, 1501u);
+  EXPECT_EQ(half_open(), 0u);
+  EXPECT_EQ(events.back().reason, ListenReason::syn_in_window_bsd44);
+  EXPECT_EQ(count(Counter::Tcp_OutRsts), 2u);
+  EXPECT_EQ(count(Counter::Tcp_AttemptFails), 1u);
+  // With an ACK on the SYN the second RST takes its sequence number from it.
+  auto y = syn(40002);
+  ASSERT_EQ(y.size(), 1u);
+  peer.send(now, Seg().from(40002).to(80).syn().seq(1500).ack(7777));
+  out = drain(server);
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_TRUE(out[0].is(f::RST | f::ACK));
+  EXPECT_EQ(out[0].tcp.seq, y[0].tcp.seq + 1);
+  EXPECT_TRUE(out[1].is(f::RST));
+  EXPECT_EQ(out[1].tcp.seq, 7777u);
+}
+
+// 4.4BSD's left-edge trim takes the SYN off a segment at IRS ("tiflags &=
+// ~TH_SYN; ti->ti_seq++;") and goes on with what is left unless nothing is
+// left and it has no ACK: a SYN|ACK at IRS completes like an ACK (the
+// self-connect case), a SYN with data at IRS and no ACK is dropped without a
+// word; only a bare retransmitted SYN gets the SYN-ACK again.
+TEST_F(Bsd44, SynAtIrsLosesItsSynInTheTrim) {
+  trace_events();
+  listen("bsd44", 5);
+  auto x = syn(40001);  // IRS 1000
+  ASSERT_EQ(x.size(), 1u);
+  const uint32_t iss = x[0].tcp.seq;
+  peer.send(now, Seg().from(40001).to(80).syn().seq(1000).payload("data"));
+  EXPECT_TRUE(drain(server).empty());  // no ACK left: "goto drop"
+  EXPECT_EQ(half_open(), 1u);
+  EXPECT_EQ(events.back().reason, ListenReason::no_ack_to_request);
+  peer.send(now, Seg().from(40001).to(80).syn().seq(1000).ack(iss + 1));
+  EXPECT_TRUE(drain(server).empty());  // SYN|ACK at IRS: taken as the ACK
+  EXPECT_EQ(half_open(), 0u);
+  EXPECT_EQ(accept_queue(), 1u);
+  EXPECT_EQ(count(Counter::Tcp_OutRsts), 0u);
+  // A SYN|ACK with data at IRS: the data reaches the child.
+  auto y = syn(40002);
+  ASSERT_EQ(y.size(), 1u);
+  peer.send(now, Seg().from(40002).to(80).syn().seq(1000).ack(y[0].tcp.seq + 1).payload("hello"));
+  drain(server);
+  ASSERT_EQ(accept_queue(), 2u);
+  ASSERT_TRUE(server.accept(lfd).ok());
+  auto fd = server.accept(lfd);
+  ASSERT_TRUE(fd.ok());
+  EXPECT_EQ(*server.readable_bytes(*fd), 5u);
+}
+
 // Issue 3 acceptance (d): listen(fd, 2) holds four connections; the fifth
 // client's SYN vanishes, and its own SYN retransmission gets in after accept().
 TEST(Bsd44TwoStacks, ListenTwoFourConnectionsFifthGetsInOnItsSynRetransmission) {
