@@ -155,6 +155,9 @@ namespace synq {
     "docs/passive-open.md §2 SYN-ACK timer", TcpExt_TCPTimeouts)                                   \
   X(request_expired_bsd, request_expired, "connection-establishment timer, 75 s: RST|ACK",         \
     "docs/passive-open.md §3", Tcp_AttemptFails)                                                   \
+  X(listener_closed_bsd, listener_closed,                                                          \
+    "listener closed: embryonic connection aborted with RST|ACK", "docs/passive-open.md §3",       \
+    Tcp_AttemptFails)                                                                              \
   X(request_expired_freebsd, request_expired, "SYN-ACK retransmits exhausted",                     \
     "docs/passive-open.md §4", FreeBSD_sc_stale)                                                   \
   X(request_pruned, request_pruned, "pruned under pressure",                                       \

@@ -5,7 +5,13 @@
 #include "listen/linux_model.hpp"
 #include "listen/xnu_model.hpp"
 
+#include "listen/passive_open.hpp"
+
 namespace synq::listen {
+
+void BacklogModel::on_listener_close(PassiveOpener& po, Listener& l) {
+  po.drop_all_requests(l);
+}
 
 std::unique_ptr<BacklogModel> make_backlog_model(std::string_view name) {
   if (name == "linux") return std::make_unique<LinuxModel>();

@@ -53,6 +53,11 @@ class BacklogModel {
   /// dropped, expired or with its listener. PassiveOpener calls it for every
   /// removal, so a model's own counts of its requests change in one place.
   virtual void on_request_removed(uint32_t /*req*/, const Request& /*r*/) {}
+  /// The listener is closing: what becomes of its half-open requests. Called
+  /// before its unaccepted children are aborted. The default removes them
+  /// silently — Linux's inet_csk_listen_stop() leaves request socks alone, and
+  /// a client's later ACK finds no socket (passive-open.md §2 "Closing a listener").
+  virtual void on_listener_close(PassiveOpener& po, Listener& l);
 };
 
 /// The model called `name` ("linux", "bsd44", "freebsd", "xnu"), or null if

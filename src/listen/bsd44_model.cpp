@@ -1,6 +1,7 @@
 #include "listen/bsd44_model.hpp"
 
 #include <algorithm>
+#include <vector>
 
 #include "listen/listener.hpp"
 #include "listen/passive_open.hpp"
@@ -95,6 +96,24 @@ uint32_t BsdEmbryonic::open(PassiveOpener& po, Listener& l, const FourTuple& t,
   po.requests().at(req).historical_rexmt = historical;
   arm_next(po, req);
   return req;
+}
+
+void BsdEmbryonic::abort_all(PassiveOpener& po, Listener& l) {
+  // passive-open.md §3: soclose() (4.4BSD-Lite kern/uipc_socket.c; xnu
+  // soclose_locked) runs "while (so->so_q0) (void) soabort(so->so_q0);":
+  // PRU_ABORT → tcp_drop(), which for a connection that has received a SYN
+  // sends RST|ACK (seq ISS+1, ack IRS+1). so_q0 is oldest first; synq's
+  // request list is newest first, so walk it into a list and go backwards.
+  std::vector<uint32_t> newest_first;
+  for (uint32_t i = l.first_request(); i != kNoRequest; i = po.requests().at(i).next)
+    newest_first.push_back(i);
+  for (auto it = newest_first.rbegin(); it != newest_first.rend(); ++it) {
+    const Request& r = po.requests().at(*it);
+    const FourTuple t = r.tuple;
+    po.send_request_reset(r);
+    po.remove_request(l, *it);
+    po.record(l, t, 0, D::rst, R::listener_closed_bsd);
+  }
 }
 
 void BsdEmbryonic::on_timer(PassiveOpener& po, Listener& l, uint32_t req) {

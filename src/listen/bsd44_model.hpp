@@ -40,6 +40,9 @@ struct BsdEmbryonic {
   static void on_segment(PassiveOpener& po, Listener& l, uint32_t req, const wire::TcpSegment& seg);
   /// Its timer: SYN-ACK retransmission, or the 75 s establishment timeout.
   static void on_timer(PassiveOpener& po, Listener& l, uint32_t req);
+  /// The listener closes: soclose() soaborts every embryonic connection,
+  /// oldest first; each tcp_drop() sends its RST|ACK.
+  static void abort_all(PassiveOpener& po, Listener& l);
   /// tcp_input LISTEN for a segment that got a socket: RST → drop, ACK → RST,
   /// SYN → new embryonic connection, anything else → drop.
   static void listen_input(PassiveOpener& po, Listener& l, const FourTuple& t,
@@ -56,6 +59,9 @@ class Bsd44Model final : public BacklogModel {
   void on_request_segment(PassiveOpener& po, Listener& l, uint32_t req,
                           const wire::TcpSegment& seg) override;
   void on_request_timer(PassiveOpener& po, Listener& l, uint32_t req) override;
+  void on_listener_close(PassiveOpener& po, Listener& l) override {
+    BsdEmbryonic::abort_all(po, l);
+  }
 
   /// tcp_input SYN_RECEIVED as 4.4BSD-Lite/Lite2 have it (both alike there):
   /// BsdEmbryonic::on_segment plus the bsd44-only details: a SYN below

@@ -48,6 +48,10 @@ void PassiveOpener::on_request_timer(Listener& l, uint32_t req) {
   l.model().on_request_timer(*this, l, req);
 }
 
+void PassiveOpener::close_listener(Listener& l) {
+  l.model().on_listener_close(*this, l);
+}
+
 void PassiveOpener::drop_all_requests(Listener& l) {
   // passive-open.md §2 "Closing a listener": requests vanish; their later ACKs find no
   // socket and get a RST.

@@ -71,7 +71,10 @@ class PassiveOpener {
   void on_request_segment(Listener& l, uint32_t req, const wire::TcpSegment& seg);
   /// The request's timer fired.
   void on_request_timer(Listener& l, uint32_t req);
-  /// The listener closes: its requests vanish silently (passive-open.md §2 "Closing a listener").
+  /// The listener closes: its model decides what its requests do
+  /// (BacklogModel::on_listener_close). Call before aborting its children.
+  void close_listener(Listener& l);
+  /// Removes every request of l silently (the default on_listener_close).
   void drop_all_requests(Listener& l);
 
   std::optional<uint32_t> find_request(const FourTuple& t) const { return requests_.find(t); }

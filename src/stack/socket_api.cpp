@@ -256,8 +256,10 @@ Result<int> StackImpl::accept(int fd, Endpoint* peer) {
 
 void StackImpl::stop_listening(int fd, Socket& s) {
   listen::Listener& l = *s.listener;
-  // passive-open.md §2 "Closing a listener": RST|ACK to every unaccepted child,
-  // pending requests dropped (their later ACKs find no socket → RST).
+  // The half-open requests first, as the model says (Linux: silently; BSD
+  // soclose() aborts so_q0 before so_q), then passive-open.md §2 "Closing a
+  // listener": RST|ACK to every unaccepted child.
+  opener_.close_listener(l);
   while (auto slot = l.accept_queue_pop()) {
     ConnSlot& c = conns_[*slot];
     c.listener_fd = -1;
@@ -267,7 +269,6 @@ void StackImpl::stop_listening(int fd, Socket& s) {
     else
       c.conn->close(now_);  // an engine that does not close at once still orphans it
   }
-  opener_.drop_all_requests(l);
   SYNQ_DCHECK(l.syn_queue_len() == 0 && l.accept_queue_len() == 0);
   if (const int* owner = listeners_.find(l.local()); owner && *owner == fd)
     listeners_.erase(l.local());
