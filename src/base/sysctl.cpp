@@ -124,6 +124,9 @@ const std::vector<Entry>& entries() {
                &Sysctls::freebsd_syncache_cachelimit, 1, INT_MAX),
       int_knob("kern.ipc.somaxconn", "xnu listen() backlog limit", &Sysctls::xnu_somaxconn, 0,
                65535),
+      int_knob("net.inet.tcp.challengeack_limit",
+               "xnu challenge ACKs (bad SYN or RST) per connection per second",
+               &Sysctls::xnu_challengeack_limit, 0, INT_MAX),
       int_knob("bsd44.somaxconn", "4.4BSD SOMAXCONN (compile-time constant there)",
                &Sysctls::bsd44_somaxconn, 0, 65535),
   };
