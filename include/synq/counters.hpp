@@ -17,7 +17,9 @@
 namespace synq {
 
 // X(group, name): group is the /proc section ("Ip", "Tcp", "TcpExt", "Udp",
-// "FreeBSD"). Enumerators are group_name, e.g. Counter::TcpExt_ListenOverflows.
+// "FreeBSD"; "Xnu" for xnu's own tcpstat fields, tcps_synchallenge and
+// tcps_rstchallenge, which FreeBSD's netstat does not have). Enumerators are group_name, e.g.
+// Counter::TcpExt_ListenOverflows.
 #define SYNQ_COUNTER_LIST(X)        \
   X(Ip, InReceives)                 \
   X(Ip, InHdrErrors)                \
@@ -102,7 +104,9 @@ namespace synq {
   X(FreeBSD, sc_unreach)            \
   X(FreeBSD, sc_zonefail)           \
   X(FreeBSD, sc_sendcookie)         \
-  X(FreeBSD, sc_recvcookie)
+  X(FreeBSD, sc_recvcookie)         \
+  X(Xnu, synchallenge)              \
+  X(Xnu, rstchallenge)
 
 enum class Counter : uint16_t {
 #define SYNQ_COUNTER_ENUM(group, name) group##_##name,

@@ -68,6 +68,10 @@ namespace synq {
     FreeBSD_listendrop)                                                                            \
   X(listen_queue_full, listen_queue_full, "qlen + acc > 3B/2: no socket for the segment",          \
     "docs/passive-open.md §3", TcpExt_ListenOverflows, TcpExt_ListenDrops)                         \
+  X(listen_queue_full_xnu, listen_queue_full,                                                      \
+    "so_qlen >= B, evictions outpace so_incqlen: tcp_dropdropablreq's random walk "                \
+    "passed the tail, SYN dropped",                                                                \
+    "docs/passive-open.md §5", FreeBSD_listendrop)                                                 \
   X(third_ack_accept_queue_full, third_ack_accept_queue_full,                                      \
     "accept queue full at the third ACK: ACK ignored, request kept",                               \
     "docs/passive-open.md §2 third ACK", TcpExt_ListenOverflows, TcpExt_ListenDrops)               \
@@ -111,6 +115,11 @@ namespace synq {
     "docs/passive-open.md §4", FreeBSD_sc_dupsyn)                                                  \
   X(duplicate_syn_rate_limited, duplicate_syn_rate_limited, "duplicate SYN within 500 ms",         \
     "docs/passive-open.md §2 third ACK", TcpExt_TCPACKSkippedSynRecv)                              \
+  X(duplicate_syn_xnu, duplicate_syn, "retransmitted SYN: challenge, SYN-ACK again",               \
+    "docs/passive-open.md §5", Xnu_synchallenge, Tcp_RetransSegs)                                  \
+  X(challenge_rate_limited_xnu, challenge_rate_limited,                                            \
+    "SYN or RST to challenge, net.inet.tcp.challengeack_limit reached this second: dropped",       \
+    "docs/passive-open.md §5")                                                                     \
   X(out_of_window, out_of_window, "out-of-window segment answered with an ACK",                    \
     "RFC 9293 §3.10.7.4")                                                                          \
   X(out_of_window_bsd, out_of_window, "old or out-of-window segment: SYN-ACK again",               \
@@ -127,6 +136,15 @@ namespace synq {
     "docs/passive-open.md §4", FreeBSD_sc_reset)                                                   \
   X(rst_challenge_ack, rst_challenge_ack, "RST in window but not at IRS+1: challenge ACK",         \
     "docs/passive-open.md §4")                                                                     \
+  X(rst_challenge_ack_xnu, rst_challenge_ack,                                                      \
+    "RST in window but not at last_ack_sent (IRS+1): challenge, SYN-ACK again",                    \
+    "docs/passive-open.md §5", Xnu_rstchallenge, Tcp_RetransSegs)                                  \
+  X(rst_in_window_xnu, rst_in_window, "RST at last_ack_sent (IRS+1): embryonic connection closed", \
+    "docs/passive-open.md §5", Tcp_AttemptFails)                                                   \
+  X(rst_wrong_ack_xnu, rst_wrong_ack, "RST|ACK with a wrong ack: dropped, connection kept",        \
+    "docs/passive-open.md §5")                                                                     \
+  X(seq_below_irs_xnu, seq_below_irs, "seq before IRS: RST, embryonic connection kept",            \
+    "docs/passive-open.md §5")                                                                     \
   X(syn_in_window, syn_in_window, "SYN with a new ISN in window: RST|ACK, request removed",        \
     "docs/passive-open.md §2 third ACK", TcpExt_EmbryonicRsts, Tcp_AttemptFails)                   \
   X(syn_in_window_bsd, syn_in_window, "SYN in window: RST, embryonic connection closed",           \
@@ -134,6 +152,9 @@ namespace synq {
   X(syn_in_window_bsd44, syn_in_window,                                                            \
     "SYN in window: RST|ACK (tcp_drop), then RST (dropwithreset), embryonic connection closed",    \
     "docs/passive-open.md §3", Tcp_AttemptFails)                                                   \
+  X(syn_challenge_ack_xnu, syn_challenge_ack,                                                      \
+    "SYN in window: challenge, SYN-ACK again, connection kept", "docs/passive-open.md §5",         \
+    Xnu_synchallenge, Tcp_RetransSegs)                                                             \
   X(synack_to_request, synack_to_request, "SYN|ACK for a syncache entry: entry dropped, RST",      \
     "docs/passive-open.md §4", FreeBSD_sc_badack)                                                  \
   X(no_ack_to_request, no_ack_to_request, "segment without ACK to a request",                      \

@@ -57,7 +57,8 @@ struct Sysctls {
   int freebsd_syncache_hashsize = 512;        // net.inet.tcp.syncache.hashsize
   int freebsd_syncache_cachelimit = 15360;    // net.inet.tcp.syncache.cachelimit
   // --- XNU
-  int xnu_somaxconn = 128;  // kern.ipc.somaxconn (xnu)
+  int xnu_somaxconn = 128;          // kern.ipc.somaxconn (xnu)
+  int xnu_challengeack_limit = 10;  // net.inet.tcp.challengeack_limit (xnu)
   // --- 4.4BSD
   int bsd44_somaxconn = 5;  // bsd44.somaxconn (SOMAXCONN, compile-time in 4.4BSD)
   // bsd44.variant: which 4.4BSD tcp_input() the listener follows. "lite"
