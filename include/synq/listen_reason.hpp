@@ -183,7 +183,7 @@ namespace synq {
     "docs/passive-open.md §4", FreeBSD_sc_stale)                                                   \
   X(request_pruned, request_pruned, "pruned under pressure",                                       \
     "docs/passive-open.md §2 Pruning under pressure", TcpExt_TCPTimeouts)                          \
-  X(syncache_paused, syncache_paused, "syncache paused: entry dropped at its timer",               \
+  X(syncache_paused, syncache_paused, "syncache paused: the bucket timer drops every entry",       \
     "docs/passive-open.md §4")
 
 enum class ListenReason : uint8_t {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "listen/backlog_model.hpp"
+#include "listen/bsd44_model.hpp"
 #include "listen/xnu_embryonic.hpp"
 
 namespace synq::listen {
@@ -26,6 +27,13 @@ class XnuModel final : public BacklogModel {
                           const wire::TcpSegment& seg) override;
   void on_request_timer(PassiveOpener& po, Listener& l, uint32_t req) override;
   void on_request_removed(uint32_t req, const Request& r) override;
+  /// soclose_locked(): every so_incomp socket is soaborted (tcp_drop: RST|ACK),
+  /// oldest first, before so_comp — as 4.4BSD (BsdEmbryonic::abort_all). The
+  /// SOF_OVERFLOW ones it skips are those tcp_dropdropablreq took, which synq
+  /// has already removed.
+  void on_listener_close(PassiveOpener& po, Listener& l) override {
+    BsdEmbryonic::abort_all(po, l);
+  }
 
   /// sonewconn_internal with kern.ipc.soqlimitcompat = 1 (the default):
   /// refuse when so_qlen (embryonic + completed) >= so_qlimit.
