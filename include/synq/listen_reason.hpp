@@ -147,8 +147,6 @@ namespace synq {
     "docs/passive-open.md §5")                                                                     \
   X(syn_in_window, syn_in_window, "SYN with a new ISN in window: RST|ACK, request removed",        \
     "docs/passive-open.md §2 third ACK", TcpExt_EmbryonicRsts, Tcp_AttemptFails)                   \
-  X(syn_in_window_bsd, syn_in_window, "SYN in window: RST, embryonic connection closed",           \
-    "docs/passive-open.md §3", Tcp_AttemptFails)                                                   \
   X(syn_in_window_bsd44, syn_in_window,                                                            \
     "SYN in window: RST|ACK (tcp_drop), then RST (dropwithreset), embryonic connection closed",    \
     "docs/passive-open.md §3", Tcp_AttemptFails)                                                   \

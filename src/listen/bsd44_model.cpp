@@ -145,51 +145,6 @@ void BsdEmbryonic::on_timer(PassiveOpener& po, Listener& l, uint32_t req) {
   po.record(l, t, 0, D::synack, R::synack_retransmitted_bsd);
 }
 
-void BsdEmbryonic::on_segment(PassiveOpener& po, Listener& l, uint32_t req,
-                              const wire::TcpSegment& seg) {
-  Request& r = po.requests().at(req);
-  const FourTuple t = r.tuple;
-  const uint8_t f = seg.h.flags;
-  const uint32_t rcv_nxt = r.irs + 1;
-  // BSD tcp_input, state SYN_RECEIVED, in its order: trim to the window, RST,
-  // SYN, ACK.
-  if (!tcp::seq_touches_window(seg.h.seq, seg.h.seq + seg.seg_len(), rcv_nxt, rcv_nxt + r.window)) {
-    if (f & RST) {
-      po.record(l, t, f, D::ignore, R::rst_out_of_window);
-      return;
-    }
-    // dropafterack: in SYN_RECEIVED tcp_output sends SYN|ACK again. This is
-    // also the answer to a retransmitted SYN (seq = IRS, wholly old).
-    po.send_synack(r);
-    po.record(l, t, f, D::synack, R::out_of_window_bsd);
-    return;
-  }
-  if (f & (RST | SYN)) {
-    // RST in window: the peer refused; SYN in window: an error, answered with
-    // RST (tcp_drop + dropwithreset). Either way the embryonic socket goes.
-    if (!(f & RST)) po.send_reset_reply(t, seg);
-    po.remove_request(l, req);
-    po.record(l, t, f, (f & RST) ? D::drop : D::rst,
-              (f & RST) ? R::rst_in_window_bsd : R::syn_in_window_bsd);
-    return;
-  }
-  if (!(f & ACK)) {
-    po.record(l, t, f, D::ignore, R::no_ack_to_request);
-    return;
-  }
-  if (seg.h.ack != r.iss + 1) {
-    // SYN_RECEIVED: ack outside (snd_una, snd_max] → dropwithreset; the
-    // embryonic connection stays.
-    po.send_reset_reply(t, seg);
-    po.record(l, t, f, D::rst, R::wrong_ack);
-    return;
-  }
-  if (r.ts_ok && seg.h.options.has_timestamps) r.ts_recent = seg.h.options.ts_val;
-  // passive-open.md §3: on the ACK the connection moves to the completed queue with no
-  // further check (soisconnected).
-  po.complete(l, req, seg);
-}
-
 void BsdEmbryonic::listen_input(PassiveOpener& po, Listener& l, const FourTuple& t,
                                 const wire::TcpSegment& seg, bool historical) {
   // BSD tcp_input, state LISTEN (the new socket is thrown away unless a SYN

@@ -36,8 +36,6 @@ struct BsdEmbryonic {
   /// A new embryonic connection: SYN-ACK sent, timer armed.
   static uint32_t open(PassiveOpener& po, Listener& l, const FourTuple& t,
                        const wire::TcpSegment& syn, bool historical = false);
-  /// A segment for it. Returns nothing: it completes, stays or is removed.
-  static void on_segment(PassiveOpener& po, Listener& l, uint32_t req, const wire::TcpSegment& seg);
   /// Its timer: SYN-ACK retransmission, or the 75 s establishment timeout.
   static void on_timer(PassiveOpener& po, Listener& l, uint32_t req);
   /// The listener closes: soclose() soaborts every embryonic connection,
@@ -63,10 +61,10 @@ class Bsd44Model final : public BacklogModel {
     BsdEmbryonic::abort_all(po, l);
   }
 
-  /// tcp_input SYN_RECEIVED as 4.4BSD-Lite/Lite2 have it (both alike there):
-  /// BsdEmbryonic::on_segment plus the bsd44-only details: a SYN below
-  /// rcv_nxt loses its SYN in the left-edge trim and the rest goes on, an ACK
-  /// equal to ISS completes and an in-window SYN gets two RSTs.
+  /// tcp_input SYN_RECEIVED as 4.4BSD-Lite/Lite2 have it (both alike there),
+  /// in its order: the left-edge trim (a SYN below rcv_nxt loses its SYN and
+  /// the rest goes on), the window, RST, SYN (two RSTs), the ACK test (ISS
+  /// itself passes and completes). xnu's own input is XnuEmbryonic.
   static void embryonic_segment(PassiveOpener& po, Listener& l, uint32_t req,
                                 const wire::TcpSegment& in);
 

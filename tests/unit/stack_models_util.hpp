@@ -31,6 +31,44 @@ struct ModelListener : ListenerFixture {
     EXPECT_TRUE(ack(sport, isn + 1, out[0].tcp.seq + 1).empty());
     return out[0];
   }
+  /// The BSD models' close(listener) (soclose → soabort → tcp_drop): the
+  /// embryonic connections first, oldest first, each RST|ACK seq ISS+1 ack
+  /// IRS+1, then the completed ones; nothing is left behind.
+  void expect_close_resets_embryonic_oldest_first(const char* model) {
+    listen(model, 8);
+    const Sent done = handshake(40001);
+    const auto older = syn(40002, 2000);
+    const auto newer = syn(40003, 3000);
+    ASSERT_EQ(older.size(), 1u);
+    ASSERT_EQ(newer.size(), 1u);
+    ASSERT_EQ(half_open(), 2u);
+    const uint64_t fails = count(Counter::Tcp_AttemptFails);
+    const uint64_t rsts = count(Counter::Tcp_OutRsts);
+    ASSERT_EQ(server.close(lfd), Errno::ok);
+    const auto out = drain(server);
+    ASSERT_EQ(out.size(), 3u);
+    const struct {
+      uint16_t port;
+      uint32_t seq, ack;
+    } want[] = {{40002, older[0].tcp.seq + 1, 2001},
+                {40003, newer[0].tcp.seq + 1, 3001},
+                {40001, done.tcp.seq + 1, 1001}};
+    for (size_t i = 0; i < 3; ++i) {
+      SCOPED_TRACE(i);
+      EXPECT_TRUE(out[i].is(f::RST | f::ACK));
+      EXPECT_EQ(out[i].dport, want[i].port);
+      EXPECT_EQ(out[i].tcp.seq, want[i].seq);
+      EXPECT_EQ(out[i].tcp.ack, want[i].ack);
+    }
+    EXPECT_EQ(half_open(), 0u);
+    EXPECT_EQ(count(Counter::Tcp_AttemptFails) - fails, 2u) << "tcp_drop of SYN-RECEIVED";
+    EXPECT_EQ(count(Counter::Tcp_OutRsts) - rsts, 3u);
+    // Nothing is left: the old request's ACK finds no socket (RST, seq = its ack).
+    const auto late = ack(40002, 2001, older[0].tcp.seq + 1);
+    ASSERT_EQ(late.size(), 1u);
+    EXPECT_TRUE(late[0].is(f::RST));
+    EXPECT_EQ(late[0].tcp.seq, older[0].tcp.seq + 1);
+  }
 };
 
 }  // namespace synq::test
