@@ -59,6 +59,9 @@ struct Sysctls {
   // --- XNU
   int xnu_somaxconn = 128;          // kern.ipc.somaxconn (xnu)
   int xnu_challengeack_limit = 10;  // net.inet.tcp.challengeack_limit (xnu)
+  // net.inet.tcp.keepinit (xnu, ms): the connection-establishment timer
+  // (tcp_timer.c "int tcp_keepinit = TCPTV_KEEP_INIT;", 75 s).
+  int xnu_tcp_keepinit = 75000;
   // --- 4.4BSD
   int bsd44_somaxconn = 5;  // bsd44.somaxconn (SOMAXCONN, compile-time in 4.4BSD)
   // bsd44.variant: which 4.4BSD tcp_input() the listener follows. "lite"

@@ -127,6 +127,10 @@ const std::vector<Entry>& entries() {
       int_knob("net.inet.tcp.challengeack_limit",
                "xnu challenge ACKs (bad SYN or RST) per connection per second",
                &Sysctls::xnu_challengeack_limit, 0, INT_MAX),
+      // xnu tcp_timer.c sysctl_msec_to_ticks: milliseconds, EINVAL below 1 tick (1 ms).
+      int_knob("net.inet.tcp.keepinit",
+               "xnu connection-establishment timer, ms (TCPTV_KEEP_INIT: 75000)",
+               &Sysctls::xnu_tcp_keepinit, 1, INT_MAX),
       int_knob("bsd44.somaxconn", "4.4BSD SOMAXCONN (compile-time constant there)",
                &Sysctls::bsd44_somaxconn, 0, 65535),
       Entry{"bsd44.variant",

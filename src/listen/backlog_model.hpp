@@ -15,6 +15,7 @@
 #include "synq/address.hpp"
 #include "synq/counters.hpp"
 #include "synq/sysctl.hpp"
+#include "tcp/tcp_limits.hpp"
 #include "wire/tcp_header.hpp"
 
 namespace synq::listen {
@@ -36,6 +37,10 @@ class BacklogModel {
   virtual std::string_view name() const = 0;
   /// listen(2)'s treatment of its argument → B (passive-open.md §1).
   virtual int clamp_backlog(int backlog, const Sysctls& s) const = 0;
+  /// The peer's MSS when its SYN carries no MSS option. The default is
+  /// Linux's: tcp_openreq_init() "req->mss = rx_opt->mss_clamp" stays
+  /// TCP_MSS_DEFAULT (536) for both families.
+  virtual uint16_t default_peer_mss(IpVersion /*v*/) const { return tcp::kDefaultPeerMss; }
   /// A segment for `t` that matched no connection and no request of l.
   /// `time_wait_isn` is set when the segment is a SYN that ended a TIME-WAIT
   /// on `t` (Linux TCP_TW_SYN): the ISN the old connection's sequence space

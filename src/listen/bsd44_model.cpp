@@ -74,7 +74,8 @@ Duration BsdEmbryonic::end_time(const Request& r) {
   // tcp_timers() REXMT: "if (++tp->t_rxtshift > TCP_MAXRXTSHIFT)" → tcp_drop:
   // the timeout after the 12th retransmission (1+2+...+32+7×64 = 511 s; on
   // the historical schedule 6+24+48+10×64 = 718 s).
-  return r.keep_rearmed ? synack_time(kMaxRxtShift + 1, r.historical_rexmt) : kKeepInit;
+  return r.keep_rearmed ? synack_time(kMaxRxtShift + 1, r.historical_rexmt)
+                        : Duration{std::chrono::milliseconds(r.keepinit_ms)};
 }
 
 void BsdEmbryonic::rearm_keep(PassiveOpener& po, uint32_t req) {
@@ -91,9 +92,11 @@ void BsdEmbryonic::rearm_keep(PassiveOpener& po, uint32_t req) {
 }
 
 uint32_t BsdEmbryonic::open(PassiveOpener& po, Listener& l, const FourTuple& t,
-                            const wire::TcpSegment& syn, bool historical) {
+                            const wire::TcpSegment& syn, bool historical, Duration keep_init) {
   const uint32_t req = po.new_request(l, t, syn);
   po.requests().at(req).historical_rexmt = historical;
+  po.requests().at(req).keepinit_ms = static_cast<uint32_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(keep_init).count());
   arm_next(po, req);
   return req;
 }
@@ -146,7 +149,7 @@ void BsdEmbryonic::on_timer(PassiveOpener& po, Listener& l, uint32_t req) {
 }
 
 void BsdEmbryonic::listen_input(PassiveOpener& po, Listener& l, const FourTuple& t,
-                                const wire::TcpSegment& seg, bool historical) {
+                                const wire::TcpSegment& seg, bool historical, Duration keep_init) {
   // BSD tcp_input, state LISTEN (the new socket is thrown away unless a SYN
   // makes it an embryonic connection).
   const uint8_t f = seg.h.flags;
@@ -163,11 +166,17 @@ void BsdEmbryonic::listen_input(PassiveOpener& po, Listener& l, const FourTuple&
     po.record(l, t, f, D::ignore, R::no_syn_to_listener);
     return;
   }
-  open(po, l, t, seg, historical);
+  open(po, l, t, seg, historical, keep_init);
   po.record(l, t, f, D::request, R::request_created_bsd);
 }
 
 // ------------------------------------------------------------------ the model
+
+uint16_t Bsd44Model::default_peer_mss(IpVersion) const {
+  // 4.4BSD-Lite2 tcp_subr.c tcp_newtcpcb(): "tp->t_maxseg = tcp_mssdflt;" (TCP_MSS 512);
+  // tcp_mss() runs only from tcp_dooptions() "case TCPOPT_MAXSEG", so it stays.
+  return 512;
+}
 
 int Bsd44Model::clamp_backlog(int backlog, const Sysctls& s) const {
   // passive-open.md §1: 4.4BSD solisten: a negative backlog is 0; so_qlimit = min(backlog,

@@ -18,7 +18,8 @@ namespace synq::listen {
 /// A BSD embryonic connection (tcp_input in SYN_RECEIVED, tcp_timers' REXMT
 /// and KEEP timers), over synq's compact Request.
 struct BsdEmbryonic {
-  /// TCPTV_KEEP_INIT: the connection-establishment timer (75 s).
+  /// TCPTV_KEEP_INIT: the connection-establishment timer (75 s; a constant
+  /// in 4.4BSD, xnu's default for net.inet.tcp.keepinit).
   static constexpr Duration kKeepInit = std::chrono::seconds(75);
   /// TCP_MAXRXTSHIFT: the retransmission timer gives up after 12 backoffs.
   static constexpr unsigned kMaxRxtShift = 12;
@@ -27,30 +28,35 @@ struct BsdEmbryonic {
   /// `historical` (bsd44.rexmt=historical, bsd44 only): 4.4BSD's own timer,
   /// 6 s, then TCP_REXMTVAL (12 s) × tcp_backoff[]: 0, 6, 30, 78, 142, … s.
   static Duration synack_time(unsigned n, bool historical = false);
-  /// When the request created at time 0 is reset: at TCPTV_KEEP_INIT, or,
+  /// When the request created at time 0 is reset: at its keepinit (TCPTV_KEEP_INIT
+  /// or xnu's net.inet.tcp.keepinit as it was when the SYN came), or,
   /// once keep_rearmed, when the retransmission timer gives up (511 s; 718 s
   /// on the historical schedule).
   static Duration end_time(const Request& r);
   /// bsd44 only: 4.4BSD tcp_input() re-arms TCPT_KEEP for every segment.
   static void rearm_keep(PassiveOpener& po, uint32_t req);
-  /// A new embryonic connection: SYN-ACK sent, timer armed.
+  /// A new embryonic connection: SYN-ACK sent, timer armed; `keep_init` is
+  /// its connection-establishment timer.
   static uint32_t open(PassiveOpener& po, Listener& l, const FourTuple& t,
-                       const wire::TcpSegment& syn, bool historical = false);
+                       const wire::TcpSegment& syn, bool historical = false,
+                       Duration keep_init = kKeepInit);
   /// Its timer: SYN-ACK retransmission, or the 75 s establishment timeout.
   static void on_timer(PassiveOpener& po, Listener& l, uint32_t req);
   /// The listener closes: soclose() soaborts every embryonic connection,
   /// oldest first; each tcp_drop() sends its RST|ACK.
   static void abort_all(PassiveOpener& po, Listener& l);
   /// tcp_input LISTEN for a segment that got a socket: RST → drop, ACK → RST,
-  /// SYN → new embryonic connection, anything else → drop.
+  /// SYN → new embryonic connection (with `keep_init`), anything else → drop.
   static void listen_input(PassiveOpener& po, Listener& l, const FourTuple& t,
-                           const wire::TcpSegment& seg, bool historical = false);
+                           const wire::TcpSegment& seg, bool historical = false,
+                           Duration keep_init = kKeepInit);
 };
 
 class Bsd44Model final : public BacklogModel {
  public:
   std::string_view name() const override { return "bsd44"; }
   int clamp_backlog(int backlog, const Sysctls& s) const override;
+  uint16_t default_peer_mss(IpVersion v) const override;
   void on_listener_segment(PassiveOpener& po, Listener& l, const FourTuple& t,
                            const wire::TcpSegment& seg,
                            std::optional<uint32_t> time_wait_isn) override;

@@ -30,6 +30,13 @@ constexpr unsigned kBackoff[] = {1, 2, 4, 8, 16, 32, 64};  // tcp_backoff[], 64 
 
 }  // namespace
 
+uint16_t FreeBsdModel::default_peer_mss(IpVersion v) const {
+  // FreeBSD main tcp_subr.c tcp_newtcpcb(): "tp->t_maxseg = isipv6 ? V_tcp_v6mssdflt :
+  // V_tcp_mssdflt;" (TCP6_MSS 1220, TCP_MSS 536), which tcp_input.c tcp_mss_update()
+  // keeps for offer 0 (syncache_socket with sc_peer_mss 0: no MSS option).
+  return v == IpVersion::v6 ? 1220 : 536;
+}
+
 int FreeBsdModel::clamp_backlog(int backlog, const Sysctls& s) const {
   // passive-open.md §1: solisten_proto: backlog < 0 or > somaxconn (kern.ipc.soacceptqueue) →
   // somaxconn.
@@ -60,8 +67,8 @@ FreeBsdCookieOptions FreeBsdModel::cookie_options(const Request& r, const wire::
   FreeBsdCookieOptions o;
   // syncache_add: "if (to->to_flags & TOF_MSS) sc->sc_peer_mss = to->to_mss;"
   // — without the option sc_peer_mss stays 0, which syncookie_generate rounds
-  // down to tcp_sc_msstab[0] = 216 (r.peer_mss is tcp_mss's 536 default, the
-  // MSS an entry that completes gets).
+  // down to tcp_sc_msstab[0] = 216 (r.peer_mss is tcp_mss_update's 536 / 1220
+  // default, default_peer_mss: the MSS an entry that completes gets).
   o.mss = syn.h.options.has_mss ? syn.h.options.mss : 0;
   o.wscale_ok = r.wscale_ok;
   o.wscale = r.snd_wscale;

@@ -37,6 +37,7 @@ class FreeBsdModel final : public BacklogModel {
  public:
   std::string_view name() const override { return "freebsd"; }
   int clamp_backlog(int backlog, const Sysctls& s) const override;
+  uint16_t default_peer_mss(IpVersion v) const override;
   void on_listener_segment(PassiveOpener& po, Listener& l, const FourTuple& t,
                            const wire::TcpSegment& seg,
                            std::optional<uint32_t> time_wait_isn) override;

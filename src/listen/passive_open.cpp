@@ -75,7 +75,7 @@ void PassiveOpener::negotiate(Request& r, const Listener& l, const FourTuple& t,
   r.irs = syn.h.seq;
   r.iss = host_.isn(t);
   r.ts_offset = host_.ts_offset(t);
-  r.peer_mss = o.has_mss ? o.mss : tcp::kDefaultPeerMss;
+  r.peer_mss = o.has_mss ? o.mss : l.model().default_peer_mss(t.local.addr.version);
   r.wscale_ok = s.tcp_window_scaling && o.has_wscale;
   r.snd_wscale = r.wscale_ok ? std::min(o.wscale, tcp::kMaxWscale) : 0;
   r.sack_ok = s.tcp_sack && o.sack_permitted;

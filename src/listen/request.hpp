@@ -19,14 +19,14 @@ inline constexpr uint32_t kNoRequest = UINT32_MAX;
 struct Request {
   FourTuple tuple;
   int listener_fd = -1;
-  uint32_t generation = 0;                // bumped on every reuse; timer entries carry it
-  uint32_t iss = 0;                       // our ISN
-  uint32_t irs = 0;                       // the peer's ISN
-  uint32_t ts_recent = 0;                 // the peer's last TSval
-  uint32_t ts_offset = 0;                 // our TSval offset
-  Time deadline = kNever;                 // SYN-ACK timer
-  Time last_synack_resend = Time::min();  // for the 500 ms rate limit on duplicate SYNs
-  uint16_t peer_mss = tcp::kDefaultPeerMss;
+  uint32_t generation = 0;                   // bumped on every reuse; timer entries carry it
+  uint32_t iss = 0;                          // our ISN
+  uint32_t irs = 0;                          // the peer's ISN
+  uint32_t ts_recent = 0;                    // the peer's last TSval
+  uint32_t ts_offset = 0;                    // our TSval offset
+  Time deadline = kNever;                    // SYN-ACK timer
+  Time last_synack_resend = Time::min();     // for the 500 ms rate limit on duplicate SYNs
+  uint16_t peer_mss = tcp::kDefaultPeerMss;  // the SYN's MSS option, or the model's default
   uint16_t our_mss = 0;
   uint16_t window = 0;      // the (unscaled) window of our SYN-ACK
   uint8_t snd_wscale = 0;   // the peer's window scale
@@ -38,6 +38,9 @@ struct Request {
   bool keep_rearmed = false;  // bsd44: a later segment pushed TCPT_KEEP past the 75 s
   // bsd44: bsd44.rexmt=historical when its SYN came (4.4BSD's 6 s / 12 s timer).
   bool historical_rexmt = false;
+  // bsd44/xnu: the connection-establishment timer (TCPTV_KEEP_INIT), taken
+  // when its SYN came — xnu's net.inet.tcp.keepinit; 4.4BSD's constant 75 s.
+  uint32_t keepinit_ms = 75000;
   bool in_use = false;
   // The owning listener's list of requests (for close and sockets()).
   uint32_t prev = kNoRequest;

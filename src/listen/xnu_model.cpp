@@ -15,6 +15,13 @@ using wire::tcp_flags::SYN;
 using D = ListenDecision;
 using R = ListenReason;
 
+uint16_t XnuModel::default_peer_mss(IpVersion v) const {
+  // xnu-11417.101.15 tcp_subr.c tcp_newtcpcb(): "tp->t_maxseg = tp->t_maxopd = isipv6 ?
+  // tcp_v6mssdflt : tcp_mssdflt;" (TCP6_MSS 1024, TCP_MSS 512); tcp_input.c
+  // tcp_finalize_options() calls tcp_mss() only "if (to->to_flags & TOF_MSS)".
+  return v == IpVersion::v6 ? 1024 : 512;
+}
+
 int XnuModel::clamp_backlog(int backlog, const Sysctls& s) const {
   // passive-open.md §1: xnu solisten: backlog <= 0 or > somaxconn → somaxconn (128).
   if (backlog <= 0 || backlog > s.xnu_somaxconn) return s.xnu_somaxconn;
@@ -90,8 +97,12 @@ void XnuModel::on_listener_segment(PassiveOpener& po, Listener& l, const FourTup
   // xnu's tcp_input asks sonewconn for a socket only for a SYN (RST, ACK and
   // SYN|ACK are handled first); everything else is BSD's LISTEN processing.
   const bool wants_socket = (f & SYN) && !(f & (ACK | RST));
+  // tcp_input.c tcp_input(), LISTEN: "tp->t_timer[TCPT_KEEP] = OFFSET_FROM_START(tp,
+  // TCP_CONN_KEEPINIT(tp));" — the listener's t_keepinit (TCP_CONNECTIONTIMEOUT, not
+  // modelled) or else tcp_keepinit, the sysctl net.inet.tcp.keepinit (ms), read now.
+  const Duration keep_init = std::chrono::milliseconds(po.sysctls().xnu_tcp_keepinit);
   if (!wants_socket || !full(l.lengths())) {
-    BsdEmbryonic::listen_input(po, l, t, seg);
+    BsdEmbryonic::listen_input(po, l, t, seg, false, keep_init);
     return;
   }
   // passive-open.md §5: full → tcps_listendrop (counted by either outcome's reason),
@@ -112,7 +123,7 @@ void XnuModel::on_listener_segment(PassiveOpener& po, Listener& l, const FourTup
   const FourTuple vt = po.requests().at(evict).tuple;
   po.remove_request(l, evict);
   po.record(l, vt, 0, D::drop, R::evicted);
-  BsdEmbryonic::open(po, l, t, seg);
+  BsdEmbryonic::open(po, l, t, seg, false, keep_init);
   po.record(l, t, f, D::request, R::request_created_xnu);
 }
 

@@ -441,5 +441,14 @@ TEST_F(Bsd44, ClosingTheListenerResetsEmbryonicConnectionsOldestFirst) {
   expect_close_resets_embryonic_oldest_first("bsd44");
 }
 
+// issue 10 N13: 4.4BSD-Lite2 tcp_newtcpcb() "tp->t_maxseg = tcp_mssdflt;" (TCP_MSS 512) is
+// only replaced by tcp_mss() from tcp_dooptions() "case TCPOPT_MAXSEG" — a SYN
+// without the option leaves the connection sending 512-byte segments.
+TEST(Bsd44NoMss, PeerWithoutMssOptionGets512ByteSegments) {
+  const NoMssPeer r = write_to_peer_without_mss("bsd44", "10.0.0.1", "10.0.0.9");
+  EXPECT_EQ(r.maxseg, 512);
+  EXPECT_EQ(r.sizes, (std::vector<size_t>{512, 512, 512, 464}));
+}
+
 }  // namespace
 }  // namespace synq::test

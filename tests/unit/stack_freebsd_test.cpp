@@ -499,5 +499,23 @@ TEST_F(FreeBsdCookies, SecretsRotateEvery15sSoACookieLives15To30s) {
   EXPECT_FALSE(c.check(t, 2, later + 1, 3, 45s));
 }
 
+// issue 10 N13: FreeBSD tcp_newtcpcb() "tp->t_maxseg = isipv6 ? V_tcp_v6mssdflt :
+// V_tcp_mssdflt;" (TCP6_MSS 1220, TCP_MSS 536), kept by tcp_mss_update() for
+// syncache_socket's offer 0. IPv4 is Linux's 536 (the default both families get
+// on a linux listener); IPv6 differs.
+TEST(FreeBsdNoMss, PeerWithoutMssOptionGets536ByteSegmentsOverIpv4) {
+  const NoMssPeer r = write_to_peer_without_mss("freebsd", "10.0.0.1", "10.0.0.9");
+  EXPECT_EQ(r.maxseg, 536);
+  EXPECT_EQ(r.sizes, (std::vector<size_t>{536, 536, 536, 392}));
+}
+
+TEST(FreeBsdNoMss, PeerWithoutMssOptionGets1220ByteSegmentsOverIpv6) {
+  const NoMssPeer r = write_to_peer_without_mss("freebsd", "fd00::1", "fd00::9");
+  EXPECT_EQ(r.maxseg, 1220);
+  EXPECT_EQ(r.sizes, (std::vector<size_t>{1220, 780}));
+  // A linux listener keeps 536 for IPv6 too (tcp_openreq_init: TCP_MSS_DEFAULT).
+  EXPECT_EQ(write_to_peer_without_mss("linux", "fd00::1", "fd00::9").maxseg, 536);
+}
+
 }  // namespace
 }  // namespace synq::test

@@ -71,4 +71,41 @@ struct ModelListener : ListenerFixture {
   }
 };
 
+/// What a model's accepted connection makes of a peer whose SYN carries no
+/// options at all (issue 10 N13): the server at `server_addr` (v4 or v6) has a
+/// `model` listener on port 80, completes the handshake, accepts, and writes
+/// 2000 bytes. The payload sizes of the segments it sends, in order, and the
+/// child's TCP_MAXSEG.
+struct NoMssPeer {
+  std::vector<size_t> sizes;
+  int maxseg = 0;
+};
+inline NoMssPeer write_to_peer_without_mss(const char* model, const char* server_addr,
+                                           const char* peer_addr) {
+  NoMssPeer r;
+  Stack server{config(server_addr, 1, "server")};
+  FakePeer peer{server, *IpAddr::parse(peer_addr), *IpAddr::parse(server_addr)};
+  const int lfd = *server.socket(SockType::stream, IpAddr::parse(server_addr)->version);
+  EXPECT_EQ(server.bind(lfd, ep(server_addr, 80)), Errno::ok);
+  EXPECT_EQ(server.set_listen_model(lfd, model), Errno::ok);
+  EXPECT_EQ(server.listen(lfd, 4), Errno::ok);
+  peer.send(Time{0}, Seg().from(40001).to(80).syn().seq(1000).win(65535).options({}));
+  const auto synack = drain(server);
+  EXPECT_EQ(synack.size(), 1u);
+  if (synack.size() != 1u) return r;
+  EXPECT_TRUE(synack[0].is(f::SYN | f::ACK));
+  peer.send(Time{0}, Seg().from(40001).to(80).seq(1001).ack(synack[0].tcp.seq + 1).win(65535));
+  EXPECT_TRUE(drain(server).empty());
+  auto child = server.accept(lfd);
+  EXPECT_TRUE(child.ok());
+  if (!child.ok()) return r;
+  const auto maxseg = server.getsockopt(*child, SockOpt::tcp_maxseg);
+  r.maxseg = maxseg.ok() ? *maxseg : 0;
+  const std::vector<uint8_t> data(2000, 'x');
+  const auto sent = server.send(*child, data);
+  EXPECT_TRUE(sent.ok() && *sent == 2000u);
+  for (const Sent& s : drain(server)) r.sizes.push_back(s.payload.size());
+  return r;
+}
+
 }  // namespace synq::test

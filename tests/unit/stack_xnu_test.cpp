@@ -111,6 +111,54 @@ TEST_F(Xnu, EmbryonicSynAckScheduleAndSeventyFiveSecondRstAck) {
   EXPECT_EQ(count(Counter::Tcp_OutRsts), 1u);
 }
 
+// issue 10 N17: xnu-11417.101.15 tcp_timer.c "int tcp_keepinit = TCPTV_KEEP_INIT;" is
+// the sysctl net.inet.tcp.keepinit (ms, sysctl_msec_to_ticks); tcp_input()'s LISTEN
+// case arms TCPT_KEEP with TCP_CONN_KEEPINIT(tp) when the SYN comes. A change
+// later does not move an armed timer.
+TEST_F(Xnu, KeepinitKnobSetsTheEstablishmentTimer) {
+  std::string err;
+  EXPECT_EQ(server.sysctls().get("net.inet.tcp.keepinit"), "75000");
+  EXPECT_FALSE(server.sysctls().set("net.inet.tcp.keepinit", "0", &err));
+  ASSERT_TRUE(server.sysctls().set("net.inet.tcp.keepinit", "30000", &err)) << err;
+  listen("xnu", 4);
+  auto x = syn(40001);  // IRS 1000, keepinit 30 s
+  ASSERT_EQ(x.size(), 1u);
+  const uint32_t iss = x[0].tcp.seq;
+  ASSERT_TRUE(server.sysctls().set("net.inet.tcp.keepinit", "10000", &err)) << err;
+  std::vector<Sent> out = run_until(2s);
+  auto y = syn(40002, 2000);  // keepinit 10 s, from 2 s
+  ASSERT_EQ(y.size(), 1u);
+  for (Sent& s : run_until(40s)) out.push_back(s);
+  std::vector<Time> synacks;
+  std::vector<Sent> rsts;
+  for (const Sent& s : out) {
+    if (s.is(f::SYN | f::ACK) && s.dport == 40001)
+      synacks.push_back(s.at);
+    else if (s.is(f::RST | f::ACK))
+      rsts.push_back(s);
+  }
+  EXPECT_EQ(synacks, (std::vector<Time>{1s, 3s, 7s, 15s}));
+  ASSERT_EQ(rsts.size(), 2u);
+  EXPECT_EQ(rsts[0].dport, 40002);
+  EXPECT_EQ(rsts[0].at, 12s);
+  EXPECT_EQ(rsts[1].dport, 40001);
+  EXPECT_EQ(rsts[1].at, 30s);
+  EXPECT_EQ(rsts[1].tcp.seq, iss + 1);
+  EXPECT_EQ(rsts[1].tcp.ack, 1001u);
+  EXPECT_EQ(half_open(), 0u);
+}
+
+// bsd44 keeps 4.4BSD's compile-time TCPTV_KEEP_INIT whatever xnu's knob says.
+TEST_F(Xnu, KeepinitKnobDoesNotMoveBsd44) {
+  ASSERT_TRUE(server.sysctls().set("net.inet.tcp.keepinit", "30000"));
+  listen("bsd44", 4);
+  ASSERT_EQ(syn(40001).size(), 1u);
+  std::vector<Time> rsts;
+  for (const Sent& s : run_until(80s))
+    if (s.is(f::RST | f::ACK)) rsts.push_back(s.at);
+  EXPECT_EQ(rsts, (std::vector<Time>{75s}));
+}
+
 // ---- xnu's SYN_RECEIVED input (tcp_input, xnu-11417.101.15): RFC 5961
 // challenges, answered with the SYN-ACK (tcp_output keeps TH_SYN there).
 
@@ -369,6 +417,21 @@ TEST(XnuDropdropablreq, WithoutABurstTheOldestIsEvictedForEverySeed) {
 // vanish silently (Listener.L32_…).
 TEST_F(Xnu, ClosingTheListenerResetsEmbryonicConnectionsOldestFirst) {
   expect_close_resets_embryonic_oldest_first("xnu");
+}
+
+// issue 10 N13: xnu-11417.101.15 tcp_newtcpcb() "tp->t_maxseg = tp->t_maxopd = isipv6 ?
+// tcp_v6mssdflt : tcp_mssdflt;" (TCP6_MSS 1024, TCP_MSS 512); tcp_finalize_options()
+// calls tcp_mss() only "if (to->to_flags & TOF_MSS)".
+TEST(XnuNoMss, PeerWithoutMssOptionGets512ByteSegmentsOverIpv4) {
+  const NoMssPeer r = write_to_peer_without_mss("xnu", "10.0.0.1", "10.0.0.9");
+  EXPECT_EQ(r.maxseg, 512);
+  EXPECT_EQ(r.sizes, (std::vector<size_t>{512, 512, 512, 464}));
+}
+
+TEST(XnuNoMss, PeerWithoutMssOptionGets1024ByteSegmentsOverIpv6) {
+  const NoMssPeer r = write_to_peer_without_mss("xnu", "fd00::1", "fd00::9");
+  EXPECT_EQ(r.maxseg, 1024);
+  EXPECT_EQ(r.sizes, (std::vector<size_t>{1024, 976}));
 }
 
 }  // namespace
