@@ -10,6 +10,7 @@ PACKAGES=(
   libpcap-dev libsodium-dev
   tshark iproute2 python3
   time  # GNU time: `make bench` reports the lab CLI's wall time and peak memory
+  libbpf-dev bpftool clang libmnl-dev  # synq doctor: BPF evidence (CO-RE), sock_diag
   chromium  # headless: the lab report test loads the page and takes a screenshot
 )
 # The lab report's charts come from npm (Vega-Lite); any Node with npm will do.
