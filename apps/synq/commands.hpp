@@ -9,4 +9,5 @@ namespace synq::cli {
 void add_lab_command(CLI::App& app);
 void add_sysctl_command(CLI::App& app);
 void add_script_command(CLI::App& app);
+void add_doctor_command(CLI::App& app);
 }  // namespace synq::cli

@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
   add_lab_command(app);
   add_sysctl_command(app);
   add_script_command(app);
+  add_doctor_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
