@@ -476,6 +476,39 @@ TEST(DoctorProbe, CookiesSentAndValidatedMatchTheKernelCounters) {
   close(lfd);
 }
 
+// 4b. A cookie ACK that finds the accept queue full: tcp_get_cookie_sock's
+// syn_recv_sock refuses the child (ListenOverflows) like for a request socket.
+TEST(DoctorProbe, CookieAckOverflowIsCountedAtAckTime) {
+  REQUIRE_ROOT();
+  enter_new_netns();
+  set_sysctl("net.ipv4.tcp_syncookies", 2);
+  Tun tun;
+  const uint64_t ns = netns_inode();
+  int lfd = listen_on(AF_INET, 8080, 1);
+  auto probe = start_probe();
+  ASSERT_NE(probe, nullptr);
+  auto before = counters();
+  std::vector<Client> c;
+  for (int i = 0; i < 3; ++i) {
+    c.push_back(Client{tun, kClient4, kServer4, uint16_t(40001 + i), 8080});
+    c[i].syn();
+    ASSERT_TRUE(c[i].synack()) << "no SYN-ACK for SYN " << i;
+  }
+  for (auto& client : c) client.ack();
+  settle();
+  auto after = counters();
+  auto e = evidence(*probe, ns, 8080);
+  EXPECT_EQ(e.cookies_sent, 3u);
+  EXPECT_EQ(e.completions, 2u);
+  EXPECT_EQ(e.accept_queue_max, 2u);
+  EXPECT_EQ(delta(before, after, "TcpExt.SyncookiesRecv"), 3u);
+  EXPECT_EQ(e.cookies_validated, 3u) << "the overflowing ACK's cookie checked out too";
+  EXPECT_EQ(delta(before, after, "TcpExt.ListenOverflows"), 1u);
+  EXPECT_EQ(e.ack_overflows, 1u);
+  EXPECT_EQ(e.syn_drops_other, 0u);
+  close(lfd);
+}
+
 // 5. A SYN never ACKed: the kernel retransmits the SYN-ACK after its initial
 // timeout (TCP_TIMEOUT_INIT, 1 s). An event count, not a timing claim.
 TEST(DoctorProbe, SynAckRetransmissionsAreCounted) {

@@ -66,8 +66,11 @@ struct cpu_state {
    * whether it had request sockets then: with none, only a SYN cookie can
    * complete a handshake (net/ipv4/syncookies.c, cookie_v4_check). */
   struct listen_evidence_key ack_key;
+  __u64 ack_skb; /* that ACK's struct sk_buff (the ingress program's context) */
   __u32 ack_valid;
   __u32 ack_syn_queue;
+  __u32 ack_accept_full; /* the accept queue was full when it arrived */
+  __u32 pad;
   /* The last RST the kernel sent on behalf of a listener on this CPU, and
    * the segment it answered (tcp:tcp_send_reset). */
   __u64 reset_skb;
@@ -235,6 +238,9 @@ int listener_ingress(struct __sk_buff* skb) {
       st->ack_key = k;
       st->ack_valid = 1;
       st->ack_syn_queue = syn_queue_len(sk);
+      st->ack_accept_full = accept_queue_len(sk) > backlog_of(sk);
+      /* A cgroup_skb program's context is the struct sk_buff itself. */
+      st->ack_skb = (__u64)(unsigned long)skb;
     }
   }
   return 1;
@@ -286,29 +292,43 @@ int BPF_PROG(reset_sent, const struct sock* sk, const struct sk_buff* skb) {
   return 0;
 }
 
-/* The kernel's own word for an ACK-time overflow: the ACK freed with
- * SKB_DROP_REASON_TCP_LISTEN_OVERFLOW (tcp_check_req sets it when
- * syn_recv_sock found the accept queue full; tcp_v4_rcv frees the skb with
- * the listener as rx_sk). */
+/* ACK-time overflows, as the kernel frees the ACK:
+ *  - a request socket's third ACK: SKB_DROP_REASON_TCP_LISTEN_OVERFLOW, set
+ *    by tcp_check_req when syn_recv_sock found the accept queue full, with
+ *    the listener as rx_sk (tcp_minisocks.c, tcp_check_req; tcp_ipv4.c,
+ *    tcp_v4_rcv);
+ *  - a cookie ACK: syn_recv_sock fails the same way from tcp_get_cookie_sock
+ *    (syncookies.c) and counts ListenOverflows, but the ACK is freed with
+ *    another reason (NO_SOCKET, measured on 6.18): counted when the freed skb
+ *    is the ACK the ingress program saw reach a listener whose accept queue
+ *    was full, unless the listener answered it with a RST (a cookie that did
+ *    not check out: tcp_rcv_state_process resets an ACK to a listener). Its
+ *    cookie was valid, so it counts as validated too (SyncookiesRecv). */
 SEC("raw_tp/kfree_skb")
 int BPF_PROG(skb_dropped, struct sk_buff* skb, void* location, int reason, struct sock* rx_sk) {
-  if (reason != (int)OVERFLOW_REASON) return 0;
   struct cpu_state* st = this_cpu();
+  if (!st) return 0;
+  const int listen_overflow = reason == (int)OVERFLOW_REASON;
+  const int reset = st->reset_skb == (__u64)(unsigned long)skb;
+  const int seen_full =
+      st->ack_valid && st->ack_skb == (__u64)(unsigned long)skb && st->ack_accept_full;
+  const int cookie_overflow = !listen_overflow && seen_full && !reset;
+  if (!listen_overflow && !cookie_overflow) return 0;
   struct listen_evidence_key k;
   struct listen_evidence_value* v = 0;
   if (is_tcp_listener(rx_sk)) {
     v = listener_event(rx_sk, &k);
-  } else if (st && st->ack_valid) {
+  } else if (cookie_overflow) {
     k = st->ack_key; /* no rx_sk: the listener the ingress program saw this ACK reach */
     v = entry_of(&k);
   }
-  if (!v) return 0;
-  v->ack_overflows++;
-  if (st) {
-    if (st->reset_skb == (__u64)(unsigned long)skb) v->rst_on_overflow++;
-    st->reset_skb = 0;
-    st->ack_valid = 0;
+  if (v) {
+    v->ack_overflows++;
+    if (listen_overflow && reset) v->rst_on_overflow++;
+    if (cookie_overflow) v->cookies_validated++;
   }
+  st->reset_skb = 0;
+  st->ack_valid = 0;
   return 0;
 }
 
