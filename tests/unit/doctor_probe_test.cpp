@@ -510,7 +510,10 @@ TEST(DoctorProbe, CookieAckOverflowIsCountedAtAckTime) {
 }
 
 // 5. A SYN never ACKed: the kernel retransmits the SYN-ACK after its initial
-// timeout (TCP_TIMEOUT_INIT, 1 s). An event count, not a timing claim.
+// timeout (TCP_TIMEOUT_INIT, 1 s). An event count, not a timing claim. Before
+// that, the client repeats its SYN: tcp_check_req answers the duplicate with
+// a retransmitted SYN-ACK and it never reaches tcp_conn_request, so it is no
+// new SYN.
 TEST(DoctorProbe, SynAckRetransmissionsAreCounted) {
   REQUIRE_ROOT();
   enter_new_netns();
@@ -524,17 +527,26 @@ TEST(DoctorProbe, SynAckRetransmissionsAreCounted) {
   c.syn();
   ASSERT_TRUE(c.synack());
   const uint32_t iss = c.iss;
+  c.syn();
+  ASSERT_TRUE(c.synack(500ms)) << "no SYN-ACK for the duplicate SYN";
+  EXPECT_EQ(c.iss, iss) << "the duplicate is answered from the same request socket";
+  settle();
+  auto e = evidence(*probe, ns, 8080);
+  EXPECT_EQ(e.syns, 1u) << "a duplicate SYN is not a new one";
+  EXPECT_EQ(e.synack_retransmits, 1u);
+  EXPECT_EQ(e.syn_drops_accept_queue + e.syn_drops_syn_queue + e.syn_drops_other, 0u);
+
   ASSERT_TRUE(c.synack(3000ms)) << "no retransmitted SYN-ACK within 3 s";
   EXPECT_EQ(c.iss, iss) << "a retransmission carries the same ISS";
-  ListenerEvidence e;
-  for (int i = 0; i < 20 && e.synack_retransmits == 0; ++i) {
+  for (int i = 0; i < 20 && e.synack_retransmits < 2; ++i) {
     settle();
     e = evidence(*probe, ns, 8080);
   }
   auto after = counters();
-  EXPECT_GE(e.synack_retransmits, 1u);
+  EXPECT_EQ(e.synack_retransmits, 2u);
   EXPECT_EQ(delta(before, after, "TcpExt.TCPSynRetrans"), e.synack_retransmits);
   EXPECT_EQ(e.syn_queue_max, 1u);
+  EXPECT_EQ(e.syns, 1u);
   close(lfd);
 }
 

@@ -74,6 +74,24 @@ struct cpu_state {
   /* The last RST the kernel sent on behalf of a listener on this CPU, and
    * the segment it answered (tcp:tcp_send_reset). */
   __u64 reset_skb;
+  /* The last SYN seen at ingress, until the kernel frees it: what
+   * tcp_conn_request's checks will decide (enum syn_fate). A SYN that matches
+   * an existing request socket never reaches tcp_conn_request: tcp_check_req
+   * answers it by retransmitting the SYN-ACK (tcp_minisocks.c), so a
+   * tcp_retransmit_synack meanwhile cancels it. */
+  struct listen_evidence_key syn_key;
+  __u64 syn_skb;
+  __u32 syn_fate;
+  __u32 pad2;
+};
+
+enum syn_fate {
+  SYN_NONE = 0,
+  SYN_ANSWERED,
+  SYN_COOKIE,
+  SYN_DROP_SYN_QUEUE,
+  SYN_DROP_ACCEPT_QUEUE,
+  SYN_DROP_OTHER,
 };
 
 struct {
@@ -183,33 +201,55 @@ static __always_inline int tcp_flags_of(struct __sk_buff* skb, __u8* flags) {
  *   sk_acceptq_is_full (accept queue > backlog): dropped, ListenOverflows;
  *   without a cookie and with cookies off, the last quarter of
  *   tcp_max_syn_backlog is kept for proven peers: dropped (counted "other").
- * A dropped SYN is not freed as a drop: tcp_rcv_state_process consumes it. */
-static __always_inline void syn_arrives(const struct sock* sk, struct listen_evidence_value* v) {
-  v->syns++;
+ * Evaluated at ingress, counted when the kernel frees the SYN. */
+static __always_inline __u32 syn_fate_of(const struct sock* sk) {
   __u32 backlog = backlog_of(sk);
   __u32 qlen = syn_queue_len(sk);
   const struct net* net = BPF_CORE_READ(sk, __sk_common.skc_net.net);
   __u8 cookies = BPF_CORE_READ(net, ipv4.sysctl_tcp_syncookies);
   int want_cookie = 0;
   if (cookies == 2 || qlen > backlog) {
-    if (!cookies) {
-      v->syn_drops_syn_queue++;
-      return;
-    }
+    if (!cookies) return SYN_DROP_SYN_QUEUE;
     want_cookie = 1;
   }
-  if (accept_queue_len(sk) > backlog) {
-    v->syn_drops_accept_queue++;
-    return;
-  }
-  if (want_cookie) {
-    v->cookies_sent++;
-    return;
-  }
+  if (accept_queue_len(sk) > backlog) return SYN_DROP_ACCEPT_QUEUE;
+  if (want_cookie) return SYN_COOKIE;
   if (!cookies) {
     __s32 max_syn = BPF_CORE_READ(net, ipv4.sysctl_max_syn_backlog);
-    if (max_syn - (__s32)qlen < (max_syn >> 2)) v->syn_drops_other++;
+    if (max_syn - (__s32)qlen < (max_syn >> 2)) return SYN_DROP_OTHER;
   }
+  return SYN_ANSWERED;
+}
+
+/* Counts the pending SYN once the kernel let go of it; `dropped`: it was
+ * freed as a drop (kfree_skb) although the checks would have answered it. */
+static __always_inline void syn_done(struct cpu_state* st, int dropped) {
+  if (st->syn_fate == SYN_NONE) return;
+  struct listen_evidence_value* v = entry_of(&st->syn_key);
+  if (v) {
+    v->syns++;
+    switch (st->syn_fate) {
+      case SYN_COOKIE:
+        if (dropped)
+          v->syn_drops_other++;
+        else
+          v->cookies_sent++;
+        break;
+      case SYN_DROP_SYN_QUEUE:
+        v->syn_drops_syn_queue++;
+        break;
+      case SYN_DROP_ACCEPT_QUEUE:
+        v->syn_drops_accept_queue++;
+        break;
+      case SYN_DROP_OTHER:
+        v->syn_drops_other++;
+        break;
+      default:
+        if (dropped) v->syn_drops_other++;
+    }
+  }
+  st->syn_fate = SYN_NONE;
+  st->syn_skb = 0;
 }
 
 SEC("cgroup_skb/ingress")
@@ -231,7 +271,13 @@ int listener_ingress(struct __sk_buff* skb) {
   struct listen_evidence_value* v = listener_event(sk, &k);
   if (!v) return 1;
   if ((flags & SYNQ_TH_SYN) && !(flags & SYNQ_TH_ACK)) {
-    syn_arrives(sk, v);
+    struct cpu_state* st = this_cpu();
+    if (st) {
+      syn_done(st, 0); /* never seen freed: count it as decided */
+      st->syn_key = k;
+      st->syn_skb = (__u64)(unsigned long)skb;
+      st->syn_fate = syn_fate_of(sk);
+    }
   } else if ((flags & SYNQ_TH_ACK) && !(flags & SYNQ_TH_SYN)) {
     struct cpu_state* st = this_cpu();
     if (st) {
@@ -277,6 +323,11 @@ int BPF_PROG(synack_retransmit, const struct sock* sk) {
   struct listen_evidence_key k;
   struct listen_evidence_value* v = listener_event(sk, &k);
   if (v) v->synack_retransmits++;
+  struct cpu_state* st = this_cpu();
+  if (st && st->syn_fate != SYN_NONE && same_listener(&st->syn_key, &k)) {
+    st->syn_fate = SYN_NONE; /* a duplicate of a SYN that has a request socket */
+    st->syn_skb = 0;
+  }
   return 0;
 }
 
@@ -308,6 +359,10 @@ SEC("raw_tp/kfree_skb")
 int BPF_PROG(skb_dropped, struct sk_buff* skb, void* location, int reason, struct sock* rx_sk) {
   struct cpu_state* st = this_cpu();
   if (!st) return 0;
+  if (st->syn_fate != SYN_NONE && st->syn_skb == (__u64)(unsigned long)skb) {
+    syn_done(st, 1);
+    return 0;
+  }
   const int listen_overflow = reason == (int)OVERFLOW_REASON;
   const int reset = st->reset_skb == (__u64)(unsigned long)skb;
   const int seen_full =
@@ -329,6 +384,15 @@ int BPF_PROG(skb_dropped, struct sk_buff* skb, void* location, int reason, struc
   }
   st->reset_skb = 0;
   st->ack_valid = 0;
+  return 0;
+}
+
+/* The SYN's usual end: tcp_rcv_state_process consumes a SYN once
+ * conn_request returned, answered or dropped alike (tcp_input.c). */
+SEC("raw_tp/consume_skb")
+int BPF_PROG(skb_consumed, struct sk_buff* skb) {
+  struct cpu_state* st = this_cpu();
+  if (st && st->syn_fate != SYN_NONE && st->syn_skb == (__u64)(unsigned long)skb) syn_done(st, 0);
   return 0;
 }
 
