@@ -17,6 +17,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -550,7 +551,39 @@ TEST(DoctorProbe, SynAckRetransmissionsAreCounted) {
   close(lfd);
 }
 
-// 7. The degraded path.
+// 7. The degraded paths: not root (a child process that dropped to
+// nobody), and BPF disabled by the environment.
+TEST(DoctorProbe, NotRootSaysWhatIsMissing) {
+  REQUIRE_ROOT();  // to become someone else
+  int out[2];
+  ASSERT_EQ(pipe(out), 0) << "pipe: " << errno_text();
+  pid_t child = fork();
+  ASSERT_GE(child, 0) << "fork: " << errno_text();
+  if (child == 0) {
+    close(out[0]);
+    std::string why = "setresgid/setresuid failed";
+    if (setresgid(65534, 65534, 65534) == 0 && setresuid(65534, 65534, 65534) == 0) {
+      auto probe = EvidenceProbe::start(&why);
+      if (probe) why = "started as nobody";
+    }
+    (void)!write(out[1], why.data(), why.size());
+    _exit(0);
+  }
+  close(out[1]);
+  std::string why;
+  char buf[512];
+  ssize_t n;
+  while ((n = read(out[0], buf, sizeof buf)) > 0) why.append(buf, static_cast<size_t>(n));
+  close(out[0]);
+  int status = 0;
+  waitpid(child, &status, 0);
+  EXPECT_NE(why.find("per-port kernel evidence unavailable: loading BPF needs root"),
+            std::string::npos)
+      << why;
+  EXPECT_NE(why.find("still shown"), std::string::npos) << why;
+  EXPECT_EQ(why.find('\n'), std::string::npos) << "one line: " << why;
+}
+
 TEST(DoctorProbe, DisabledByEnvironmentSaysSo) {
   ASSERT_EQ(setenv("SYNQ_DOCTOR_NO_BPF", "1", 1), 0);
   std::string why;
