@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: (MIT OR GPL-2.0-only)
 /* Per-listener evidence of the kernel's passive-open path, for `synq doctor`.
  *
  * CO-RE against the running kernel's BTF (vmlinux.h is generated at build
@@ -21,7 +21,9 @@
  *  - tcp:tcp_retransmit_synack names the listener (tcp_output.c, tcp_rtx_synack).
  *  - syscalls accept/accept4: the listener's fd at entry, success at exit.
  *
- * The program is GPL: bpf_probe_read_kernel and the raw tracepoints need it. */
+ * Dual-licensed: bpf_probe_read_kernel is a GPL-only helper, so the kernel
+ * must see a GPL-compatible licence ("Dual MIT/GPL" is one, per
+ * include/linux/license.h, license_is_gpl_compatible). */
 #include "vmlinux.h"
 
 #include <bpf/bpf_core_read.h>
@@ -31,7 +33,7 @@
 
 #include "listen_evidence.h"
 
-char LICENSE[] SEC("license") = "GPL";
+char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
 /* Macros vmlinux.h cannot carry. */
 #define SYNQ_AF_INET 2
