@@ -266,6 +266,16 @@ int listen_on(int family, uint16_t port, int backlog) {
   return fd;
 }
 
+/// The socket's cookie as the kernel reports it (SO_COOKIE generates it like
+/// inet_diag's idiag_cookie does), which the evidence is keyed by.
+uint64_t socket_cookie(int fd) {
+  uint64_t cookie = 0;
+  socklen_t len = sizeof cookie;
+  EXPECT_EQ(getsockopt(fd, SOL_SOCKET, SO_COOKIE, &cookie, &len), 0)
+      << "getsockopt SO_COOKIE: " << errno_text();
+  return cookie;
+}
+
 std::unique_ptr<EvidenceProbe> start_probe() {
   std::string why;
   auto probe = EvidenceProbe::start(&why);
@@ -337,6 +347,7 @@ TEST(DoctorProbe, SynTimeDropsAreCountedOnTheFullListenerOnly) {
   EXPECT_EQ(e.accept_queue_max, 2u);
   EXPECT_EQ(e.backlog, 1u);
   EXPECT_EQ(e.local.family, AF_INET);
+  EXPECT_EQ(e.cookie, socket_cookie(full));
   EXPECT_EQ(delta(before, after, "TcpExt.ListenOverflows"), uint64_t(kSyns));
   EXPECT_EQ(delta(before, after, "TcpExt.ListenDrops"), uint64_t(kSyns));
 
@@ -402,6 +413,7 @@ TEST_P(AckTime, OverflowingThirdAcksAreCounted) {
 
   auto e = evidence(*probe, ns, 8080);
   EXPECT_EQ(e.local.family, family);
+  EXPECT_EQ(e.cookie, socket_cookie(lfd));
   EXPECT_EQ(e.syns, 7u);
   EXPECT_EQ(e.syn_drops_syn_queue, 1u);
   EXPECT_EQ(e.syn_drops_accept_queue, 0u);
