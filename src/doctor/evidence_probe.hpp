@@ -1,6 +1,8 @@
 // The kernel's own per-listener evidence, counted by BPF programs attached to
 // the passive-open path (src/doctor/bpf/listen_evidence.bpf.c, CO-RE against
-// /sys/kernel/btf/vmlinux; tracepoints, raw tracepoints and kprobes only).
+// /sys/kernel/btf/vmlinux; tracepoints, raw tracepoints and a cgroup_skb
+// ingress program on the cgroup v2 root: no kprobes, which kernels built
+// without CONFIG_KPROBES lack).
 // Counts are kept in kernel maps keyed by listener and read on demand.
 #pragma once
 
