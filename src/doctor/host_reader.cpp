@@ -28,26 +28,17 @@ bool is_wildcard(const SocketAddress& a) {
                      [](uint8_t b) { return b == 0; });
 }
 
-/// ::ffff:a.b.c.d carrying the IPv4 address `v4`.
-bool is_v4_mapped_of(const SocketAddress& v6, const SocketAddress& v4) {
-  static constexpr uint8_t prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-  return std::equal(prefix, prefix + 12, v6.addr.begin()) &&
-         std::equal(v4.addr.begin(), v4.addr.begin() + 4, v6.addr.begin() + 12);
-}
-
 /// Which listener a request socket (SYN-RECV) belongs to, from its local
-/// address alone — sock_diag does not name a request's listener. The rule,
-/// in order:
+/// address alone — sock_diag does not name a request's listener. A request
+/// takes its listener's family (inet_reqsk_alloc sets ireq_family from the
+/// listener), so an IPv4 SYN to a dual-stack [::] listener is reported as an
+/// AF_INET6 request on ::ffff:a.b.c.d (measured on 6.18). The rule, in order:
 ///  1. a listener of the same family on the same address and port;
-///  2. the wildcard listener (0.0.0.0 / [::]) of that family and port;
-///  3. for an IPv4 request, a dual-stack (not v6only) AF_INET6 listener of
-///     that port on [::] or on the v4-mapped address: IPv4 SYNs to such a
-///     listener make AF_INET request sockets (net/ipv6/tcp_ipv6.c,
-///     tcp_v6_conn_request hands them to tcp_v4_conn_request).
+///  2. the wildcard listener (0.0.0.0 / [::]) of that family and port.
 /// Within an SO_REUSEPORT group every request goes to the first listener in
 /// snapshot order: which member the kernel chose is not reported.
 /// Returns listeners.size() when none matches (the listener closed between
-/// the two dumps).
+/// reading it and reading its requests).
 size_t owning_listener(const SocketAddress& req, const std::vector<Listener>& listeners) {
   auto find = [&](auto&& match) {
     for (size_t i = 0; i < listeners.size(); ++i) {
@@ -59,12 +50,6 @@ size_t owning_listener(const SocketAddress& req, const std::vector<Listener>& li
   if (i == listeners.size()) {
     i = find(
         [&](const Listener& l) { return l.local.family == req.family && is_wildcard(l.local); });
-  }
-  if (i == listeners.size() && req.family == AF_INET) {
-    i = find([&](const Listener& l) {
-      return l.local.family == AF_INET6 && !l.v6only &&
-             (is_wildcard(l.local) || is_v4_mapped_of(l.local, req));
-    });
   }
   return i;
 }
@@ -110,9 +95,10 @@ NetnsSnapshot read_snapshot(const std::string& netns_name, const ReadOptions& op
         l.v6only = s.v6only;
         snap.listeners.push_back(std::move(l));
       } else if (s.state == TCP_SYN_RECV) {
-        // Request sockets only: a handshake finished with a SYN cookie never
-        // had one (net/ipv4/syncookies.c, cookie_v4_check builds the child
-        // straight from the ACK), so cookie traffic is invisible here.
+        // Request sockets only. A SYN answered with a SYN cookie leaves no
+        // request behind (net/ipv4/tcp_input.c, tcp_conn_request hashes the
+        // request only when !want_cookie, and frees it after the SYN-ACK),
+        // so cookie handshakes never show here, however many are in flight.
         // A TCP Fast Open child also reports TCP_SYN_RECV until its
         // handshake ends; it is counted here too.
         requests.push_back(s);
