@@ -100,9 +100,8 @@ std::string ack_drop_experience(const NetnsSnapshot& host) {
 }
 
 std::string reset_experience() {
-  return "With tcp_abort_on_overflow=1 the server answers the third ACK with a RST: connect() "
-         "has already succeeded, so the client sees ECONNRESET on its first read or write "
-         "instead of a delay.";
+  return "The client's connect() had already succeeded when the RST came, so it sees "
+         "ECONNRESET on its next read or write instead of a delay.";
 }
 
 nlohmann::json client_view_numbers(const NetnsSnapshot& host) {

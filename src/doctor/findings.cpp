@@ -91,12 +91,11 @@ struct Rules {
     // somaxconn).
     if (somaxconn < 0 || l.send_q != static_cast<uint64_t>(somaxconn)) return;
     json n = {{"send_q", l.send_q}, {"somaxconn", somaxconn}, {"netns_inode", ns.netns_inode}};
-    std::string asked = fmt::format("asked for {} or more (or -1)", somaxconn);
+    std::string asked = fmt::format("at least {} (or -1)", somaxconn);
     for (const auto& owner : l.owners) {
       const auto m = match_default(owner, l.send_q, somaxconn);
       if (m && m->clamped) {
-        asked =
-            fmt::format("asked for {}, the default of {}", m->entry->backlog, m->entry->runtime);
+        asked = fmt::format("{} ({}'s default)", m->entry->backlog, m->entry->runtime);
         n["asked"] = m->entry->backlog;
         break;
       }
@@ -105,9 +104,9 @@ struct Rules {
         ns.netns.empty() ? fmt::format("this network namespace (inode {})", ns.netns_inode)
                          : fmt::format("network namespace {} (inode {})", ns.netns, ns.netns_inode);
     std::string detail = fmt::format(
-        "{}{} has Send-Q {}, which is net.core.somaxconn of {}: the program {} and the kernel "
-        "kept min(asked, somaxconn) (__sys_listen). The accept queue holds {} connections "
-        "(B+1).",
+        "{}{} has Send-Q {}, which is net.core.somaxconn of {}: the program asked for {}, and "
+        "the kernel kept min(asked, somaxconn) (__sys_listen). The accept queue holds {} "
+        "connections (B+1).",
         l.local.to_string(), owner_text(l), l.send_q, where, asked,
         static_cast<uint64_t>(l.send_q) + 1);
     if (o.origin) {
@@ -468,7 +467,9 @@ struct Rules {
         "ListenOverflows +{}, ListenDrops +{}{} in this namespace. Without per-port evidence "
         "(BPF) these cannot be split by port, nor into SYN-time and ACK-time drops: "
         "ListenOverflows counts a full accept queue at either, and ListenDrops counts every "
-        "listener drop (it includes TCPReqQFullDrop +{}). Clients saw either connect() steps "
+        "listener drop (it includes TCPReqQFullDrop +{}). Both count dropped segments, not "
+        "clients: a client whose SYN is dropped again at each retransmission counts each time. "
+        "Clients saw either connect() steps "
         "({}) or unanswered first data.",
         ovf, drops, per_second(drops, o.window_s), qfull,
         format_times(syn_retransmissions(

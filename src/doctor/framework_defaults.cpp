@@ -44,8 +44,7 @@ constexpr RuntimeDefault kDefaults[] = {
     {"puma", "Puma", 1024, "bind 'tcp://0.0.0.0:9292?backlog=N'", "puma/puma 2780"},
     {"php", "PHP streams (stream_socket_server)", 32,
      "stream_context_create(['socket' => ['backlog' => N]])", "reactphp/socket 242"},
-    {"php-fpm", "PHP-FPM (older releases; newer pass -1, i.e. somaxconn)", 511,
-     "listen.backlog = N (pool config)",
+    {"php-fpm", "PHP-FPM", 511, "listen.backlog = N (pool config)",
      "php-src sapi/fpm/fpm/fpm_sockets.h (FPM_BACKLOG_DEFAULT 511; -1 on Linux in newer "
      "releases)"},
     {"envoy", "Envoy", 128, "listener tcp_backlog_size: N", "envoyproxy/envoy 9501, PR 12625"},

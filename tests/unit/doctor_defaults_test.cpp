@@ -1,6 +1,9 @@
 // The framework-defaults table: each runtime recognised from a realistic
 // command line (as /proc/PID/comm and /proc/PID/cmdline show it), the Send-Q
 // matching rule with and without the somaxconn clamp, and the 16-bit notes.
+#include <fstream>
+#include <sstream>
+
 #include <gtest/gtest.h>
 
 #include "doctor/framework_defaults.hpp"
@@ -125,6 +128,17 @@ TEST(DoctorDefaults, EveryEntryHasASettingAndASource) {
   for (const auto& d : runtime_defaults()) {
     EXPECT_FALSE(d.setting.empty()) << d.runtime;
     EXPECT_FALSE(d.source.empty()) << d.runtime;
+  }
+}
+
+TEST(DoctorDefaults, DocsListEveryEntry) {
+  std::ifstream in(std::string(SYNQ_SOURCE_DIR) + "/docs/doctor.md");
+  std::stringstream docs;
+  docs << in.rdbuf();
+  ASSERT_FALSE(docs.str().empty()) << "docs/doctor.md: cannot read it";
+  for (const auto& d : runtime_defaults()) {
+    const std::string row = "| " + std::string(d.runtime) + " | ";
+    EXPECT_NE(docs.str().find(row), std::string::npos) << "docs/doctor.md has no row " << row;
   }
 }
 

@@ -112,7 +112,7 @@ TEST(DoctorFindings, ClampSaysWhatARecognisedRuntimeAskedFor) {
   const auto fs = diagnose(observe(s));
   const auto clamp = with_id(fs, "backlog_clamped");
   ASSERT_EQ(clamp.size(), 1u);
-  EXPECT_TRUE(has(clamp[0].detail, "asked for 511")) << clamp[0].detail;
+  EXPECT_TRUE(has(clamp[0].detail, "asked for 511 (Node.js")) << clamp[0].detail;
   EXPECT_EQ(clamp[0].numbers["asked"], 511);
   // ... and the framework default is reported with its clamp.
   const auto def = with_id(fs, "framework_default");

@@ -4,6 +4,10 @@
 #include <arpa/inet.h>
 #include <sys/socket.h>
 
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <set>
 #include <sstream>
 
 #include <gtest/gtest.h>
@@ -202,6 +206,209 @@ TEST(DoctorReport, JsonWithoutEvidence) {
   const auto j = to_json(o, diagnose(o));
   EXPECT_EQ(j["evidence"].get<std::string>().rfind("missing: per-port kernel evidence", 0), 0u);
   for (const auto& l : j["listeners"]) EXPECT_TRUE(l["evidence"].is_null());
+}
+
+}  // namespace
+}  // namespace synq::doctor
+
+// ---------------------------------------------------------------- docs/doctor.md examples
+//
+// docs/doctor.md shows, for each finding, what render_text prints for it. The
+// examples are generated from the Observations below and checked here, so
+// the docs cannot drift from the code: run with SYNQ_DOCTOR_WRITE_EXAMPLES=FILE
+// to write them out after a wording change, then paste them into the docs.
+
+namespace synq::doctor {
+namespace {
+
+NetnsSnapshot example_host(int64_t somaxconn = 4096) {
+  NetnsSnapshot s;
+  s.netns_inode = 4026531840;
+  s.knobs = {{"net.core.somaxconn", somaxconn},       {"net.ipv4.tcp_max_syn_backlog", 2048},
+             {"net.ipv4.tcp_syncookies", 1},          {"net.ipv4.tcp_abort_on_overflow", 0},
+             {"net.ipv4.tcp_synack_retries", 5},      {"net.ipv4.tcp_syn_retries", 6},
+             {"net.ipv4.tcp_syn_linear_timeouts", 4}, {"net.ipv4.tcp_timestamps", 1}};
+  return s;
+}
+
+Listener example_listener(uint16_t port, uint32_t recv_q, uint32_t send_q, Owner owner) {
+  Listener l;
+  l.local = address(AF_INET, "0.0.0.0", port);
+  l.cookie = port;
+  l.recv_q = recv_q;
+  l.send_q = send_q;
+  l.owners = {std::move(owner)};
+  return l;
+}
+
+Observation example_observation(NetnsSnapshot s, std::optional<ListenerEvidence> ev,
+                                std::map<std::string, uint64_t> counter_deltas = {}) {
+  Observation o;
+  o.before = s;
+  o.after = s;
+  for (const auto& [name, d] : counter_deltas) {
+    o.before.counters[name] = 1000;
+    o.after.counters[name] = 1000 + d;
+  }
+  o.window_s = 10;
+  if (ev) {
+    ev->netns_inode = s.netns_inode;
+    o.evidence = std::vector<ListenerEvidence>{*ev};
+  } else {
+    o.evidence_missing =
+        "per-port kernel evidence unavailable: loading BPF needs root (CAP_BPF and CAP_PERFMON); "
+        "queues, knobs and counters are still shown";
+  }
+  return o;
+}
+
+ListenerEvidence example_evidence(const Listener& l) {
+  ListenerEvidence e;
+  e.cookie = l.cookie;
+  e.local = l.local;
+  e.backlog = l.send_q;
+  return e;
+}
+
+const Owner kWorker{2210, "python3", {"python3", "/srv/app/worker.py"}};
+
+// One Observation per finding id, in the order of findings.hpp.
+std::vector<std::pair<std::string, Observation>> doc_examples() {
+  std::vector<std::pair<std::string, Observation>> out;
+  {
+    auto s = example_host(128);
+    s.netns = "app";
+    s.listeners = {example_listener(3000, 0, 128, {1812, "node", {"node", "/srv/app/index.js"}})};
+    auto o = example_observation(s, example_evidence(s.listeners[0]));
+    o.origin = example_host(4096);
+    out.emplace_back("backlog_clamped", o);
+    out.emplace_back("framework_default", o);
+  }
+  {
+    auto s = example_host();
+    s.listeners = {
+        example_listener(8000, 0, 5, {977, "python3", {"python3", "-m", "http.server"}})};
+    out.emplace_back("framework_default", example_observation(s, example_evidence(s.listeners[0])));
+  }
+  {
+    auto s = example_host();
+    s.listeners = {example_listener(8080, 2, 128, kWorker)};
+    auto e = example_evidence(s.listeners[0]);
+    e.accept_queue_max = 129;
+    out.emplace_back("accept_queue_full", example_observation(s, e));
+  }
+  {
+    auto s = example_host();
+    s.listeners = {example_listener(8080, 129, 128, kWorker)};
+    auto e = example_evidence(s.listeners[0]);
+    e.syn_drops_accept_queue = 42;
+    e.ack_overflows = 17;
+    e.synack_retransmits = 23;
+    e.accept_queue_max = 129;
+    const auto o = example_observation(s, e);
+    out.emplace_back("accept_queue_full", o);
+    out.emplace_back("syn_time_overflow", o);
+    out.emplace_back("ack_time_overflow", o);
+  }
+  {
+    auto s = example_host();
+    s.knobs["net.ipv4.tcp_abort_on_overflow"] = 1;
+    s.listeners = {example_listener(8080, 129, 128, kWorker)};
+    auto e = example_evidence(s.listeners[0]);
+    e.ack_overflows = 31;
+    e.rst_on_overflow = 31;
+    out.emplace_back("abort_on_overflow", example_observation(s, e));
+  }
+  {
+    auto s = example_host();
+    s.knobs["net.ipv4.tcp_syncookies"] = 0;
+    s.listeners = {example_listener(8080, 0, 128, kWorker)};
+    s.listeners[0].syn_recv = 129;
+    auto e = example_evidence(s.listeners[0]);
+    e.syn_drops_syn_queue = 340;
+    e.syn_queue_max = 129;
+    const auto o = example_observation(s, e);
+    out.emplace_back("syn_queue_overflow", o);
+    out.emplace_back("flood_log_once", o);
+  }
+  {
+    auto s = example_host();
+    s.knobs["net.ipv4.tcp_timestamps"] = 0;
+    s.knobs["net.ipv4.tcp_max_syn_backlog"] = 65000;
+    s.listeners = {example_listener(443, 0, 512, {1500, "nginx", {"nginx: worker process"}})};
+    auto e = example_evidence(s.listeners[0]);
+    e.cookies_sent = 1200;
+    e.cookies_validated = 1130;
+    const auto o = example_observation(s, e);
+    out.emplace_back("syn_cookies", o);
+    out.emplace_back("myth_max_syn_backlog", o);
+  }
+  {
+    auto s = example_host();
+    out.emplace_back("myth_backlog_drop",
+                     example_observation(s, ListenerEvidence{}, {{"TcpExt.TCPBacklogDrop", 57}}));
+  }
+  {
+    auto s = example_host();
+    s.listeners = {example_listener(8080, 129, 128, kWorker)};
+    const auto o = example_observation(
+        s, std::nullopt, {{"TcpExt.ListenOverflows", 64}, {"TcpExt.ListenDrops", 64}});
+    out.emplace_back("unattributed_drops", o);
+    out.emplace_back("evidence_missing", o);
+  }
+  return out;
+}
+
+// What render_text prints for the finding `id` of `o` alone.
+std::string finding_block(const Observation& o, const std::string& id) {
+  std::vector<Finding> one;
+  for (const auto& f : diagnose(o))
+    if (f.id == id) one.push_back(f);
+  if (one.size() != 1) return "";
+  const std::string text = render_text(o, one);
+  const std::string marker = "findings (1):\n";
+  return text.substr(text.find(marker) + marker.size());
+}
+
+std::string read_docs() {
+  std::ifstream in(std::string(SYNQ_SOURCE_DIR) + "/docs/doctor.md");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+TEST(DoctorReport, EveryFindingHasAnExampleInTheDocs) {
+  // The blocks: one per finding, then a full report with and without BPF.
+  std::vector<std::pair<std::string, std::string>> blocks;
+  for (const auto& [id, o] : doc_examples()) {
+    const std::string block = finding_block(o, id);
+    ASSERT_FALSE(block.empty()) << id << " does not fire exactly once on its example";
+    blocks.emplace_back(id, block);
+  }
+  for (bool ev : {true, false}) {
+    const auto o = acceptance_like(ev);
+    blocks.emplace_back(ev ? "full report" : "full report without BPF",
+                        render_text(o, diagnose(o)));
+  }
+  if (const char* path = std::getenv("SYNQ_DOCTOR_WRITE_EXAMPLES")) {
+    std::ofstream out(path);
+    for (const auto& [id, block] : blocks) out << "### " << id << "\n\n```\n" << block << "```\n\n";
+  }
+  std::set<std::string> covered;
+  for (const auto& b : blocks) covered.insert(b.first);
+  for (const char* id :
+       {"backlog_clamped", "framework_default", "accept_queue_full", "syn_time_overflow",
+        "ack_time_overflow", "abort_on_overflow", "syn_queue_overflow", "syn_cookies",
+        "myth_max_syn_backlog", "myth_backlog_drop", "flood_log_once", "unattributed_drops",
+        "evidence_missing"})
+    EXPECT_TRUE(covered.count(id)) << "no docs example for " << id;
+  const std::string docs = read_docs();
+  ASSERT_FALSE(docs.empty()) << "docs/doctor.md: cannot read it";
+  for (const auto& [id, block] : blocks)
+    EXPECT_NE(docs.find(block), std::string::npos)
+        << "docs/doctor.md lacks the current example for " << id << " (regenerate with "
+        << "SYNQ_DOCTOR_WRITE_EXAMPLES=FILE):\n"
+        << block;
 }
 
 }  // namespace
