@@ -56,4 +56,8 @@ struct Finding {
 
 std::vector<Finding> diagnose(const Observation& o);
 
+/// The evidence for one listener of `o.after`: matched by socket cookie, else
+/// by (netns inode, family, address, port); nullptr when none (or no BPF).
+const ListenerEvidence* evidence_for(const Observation& o, const Listener& l);
+
 }  // namespace synq::doctor
