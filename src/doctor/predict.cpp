@@ -125,6 +125,20 @@ Prediction predict(const PredictInput& in) {
   const double arrival = arrival_rate(in, p.notes);
   const double accept = accept_rate(in, arrival, p.notes);
   const lab::Scenario base = observed_scenario(in, arrival, accept, p.notes);
+  // Below the arrival rate the accept queue grows by the difference whatever
+  // its size: a run of finite length shows a larger backlog postponing the
+  // drops, not preventing them.
+  if (accept == 0)
+    p.notes.push_back(
+        "the application does not accept: whatever the backlog B, the B+1 connections the accept "
+        "queue holds are all that complete");
+  else if (accept < arrival)
+    p.notes.push_back(fmt::format(
+        "accept() is slower than the arrivals ({}/s < {}/s): the accept queue grows by {}/s "
+        "whatever the backlog, so a backlog of B only postpones the drops by about B/{} s; "
+        "only accepting faster removes them",
+        rate_text(accept), rate_text(arrival), rate_text(arrival - accept),
+        rate_text(arrival - accept)));
   if (in.listener.recv_q > 0)
     p.notes.push_back(fmt::format(
         "each run starts with empty queues; this listener's accept queue holds {} now, so the "

@@ -31,7 +31,6 @@ Listener listener(int family, uint16_t port, uint32_t recv_q, uint32_t send_q, u
   Listener l;
   l.local.family = family;
   l.local.port = port;
-  if (family == AF_INET6) l.local.addr[15] = 0;  // [::]
   l.recv_q = recv_q;
   l.send_q = send_q;
   l.cookie = cookie;
@@ -86,6 +85,7 @@ TEST(DoctorPredict, FullListenerDropsAndALargerBacklogDropsLess) {
   EXPECT_GT(acceptor.established, seen.clients - 5);
 
   const std::string text = render_text(p);
+  EXPECT_NE(text.find("note: the application does not accept"), std::string::npos) << text;
   EXPECT_NE(text.find("a backlog of 12 instead of 3: p99 connect time"), std::string::npos) << text;
   const nlohmann::json j = to_json(p);
   EXPECT_EQ(j["rows"].size(), 4u);
@@ -93,10 +93,11 @@ TEST(DoctorPredict, FullListenerDropsAndALargerBacklogDropsLess) {
   EXPECT_EQ(j["rows"][1]["backlog"], 12);
 }
 
-// With a backlog of 1 and a slow acceptor, handshakes meet a queue that
-// filled while they were in flight: with abort_on_overflow the kernel answers
-// those third ACKs with a RST (tcp_check_req → inet_rtx_syn_ack/abort) instead of
-// ignoring them.
+// With a backlog of 1 and a slow acceptor, third ACKs meet a full accept
+// queue: ignored by default, answered with a RST under abort_on_overflow
+// (net/ipv4/tcp_minisocks.c, tcp_check_req: listen_overflow, embryonic_reset).
+// A few stay silent drops: ACKs carrying a SYN cookie find the queue full
+// outside tcp_check_req (net/ipv4/syncookies.c, cookie_v4_check), no RST.
 TEST(DoctorPredict, AbortOnOverflowTurnsAckDropsIntoResets) {
   PredictInput in = input(1, 2, 2000, 200);
   const Prediction p = predict(in);
@@ -201,6 +202,24 @@ TEST(DoctorPredictInput, RatesFromEvidenceOfTheBusiestListenerOnThePort) {
   ASSERT_FALSE(in.notes.empty());
   EXPECT_NE(in.notes[0].find("2 listeners on port 8080: modelling [::]:8080"), std::string::npos)
       << in.notes[0];
+}
+
+// A queue that never filled says how much the application accepted, not how
+// much it could: the input says so.
+TEST(DoctorPredictInput, AcceptRateOfAQueueThatNeverFilledIsALowerBound) {
+  Observation o = observed({listener(AF_INET, 8080, 0, 128, 10)});
+  ListenerEvidence e;
+  e.cookie = 10;
+  e.syns = 400;
+  e.completions = 400;
+  e.accepts = 400;
+  e.accept_queue_max = 2;
+  o.evidence = std::vector<ListenerEvidence>{e};
+  const PredictInput in = predict_input(o, 8080);
+  EXPECT_DOUBLE_EQ(in.arrival_per_s, 100.0);
+  EXPECT_DOUBLE_EQ(in.accept_per_s, 100.0);
+  ASSERT_EQ(in.notes.size(), 1u);
+  EXPECT_NE(in.notes[0].find("a lower bound"), std::string::npos) << in.notes[0];
 }
 
 TEST(DoctorPredictInput, WithoutEvidenceCountersServeOnlyWhenThePortIsAlone) {
