@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -23,7 +24,7 @@ std::string rate_text(double r) {
 
 // The arrival rate predict() runs with: the measured one, else a labelled assumption.
 double arrival_rate(const PredictInput& in, std::vector<std::string>& notes) {
-  if (in.arrival_per_s > 0) return in.arrival_per_s;
+  if (in.arrival_per_s > 0 && std::isfinite(in.arrival_per_s)) return in.arrival_per_s;
   notes.push_back(fmt::format(
       "{}: assumed {} connections/s (set the measured rate with --arrival-rate)",
       in.arrival_per_s == 0 ? "no new connection arrived in the window" : "arrival rate unknown",
@@ -33,8 +34,8 @@ double arrival_rate(const PredictInput& in, std::vector<std::string>& notes) {
 
 // The accept rate: measured (0: the application never accepted), else an
 // assumption read from the accept queue now.
-double accept_rate(const PredictInput& in, double arrival, std::vector<std::string>& notes) {
-  if (in.accept_per_s >= 0) return in.accept_per_s;
+double accept_rate(const PredictInput& in, std::vector<std::string>& notes) {
+  if (in.accept_per_s >= 0 && std::isfinite(in.accept_per_s)) return in.accept_per_s;
   // Linux's accept queue is full when it holds more than the backlog
   // (include/net/sock.h, sk_acceptq_is_full): a listener in that state now
   // is not being accepted from.
@@ -45,12 +46,10 @@ double accept_rate(const PredictInput& in, double arrival, std::vector<std::stri
         in.listener.recv_q, in.listener.send_q));
     return 0;
   }
-  const double assumed = 10 * arrival;
-  notes.push_back(fmt::format(
-      "accept rate unknown and the accept queue is not full now: assumed {} accept() per second, "
-      "10× the arrival rate (set it with --accept-rate)",
-      rate_text(assumed)));
-  return assumed;
+  notes.push_back(
+      "accept rate unknown and the accept queue is not full now: assumed the application takes "
+      "each connection as it arrives (set a rate with --accept-rate)");
+  return std::numeric_limits<double>::infinity();
 }
 
 PredictRow summarize(const PredictVariant& v, const lab::LabResult& r) {
@@ -90,6 +89,12 @@ std::string variant_phrase(const PredictRow& row, const PredictRow& base, const 
     return fmt::format(
         "accept() at {}/s instead of {}", row.change.substr(std::string("--accept rate:").size()),
         p.input.accept_per_s > 0 ? rate_text(p.input.accept_per_s) + "/s" : std::string("never"));
+  if (row.change.starts_with("--accept at:0"))
+    return p.input.accept_per_s > 0 || p.input.accept_per_s < 0
+               ? std::string(
+                     "accept() twice as fast (it already takes each connection as it "
+                     "arrives)")
+               : std::string("accept() as connections arrive instead of never");
   return fmt::format("tcp_{} instead of {}", row.variant.substr(0, row.variant.find(' ')),
                      row.variant.ends_with("=1") ? "0" : "1");
 }
@@ -123,7 +128,12 @@ Prediction predict(const PredictInput& in) {
   Prediction p;
   p.input = in;
   const double arrival = arrival_rate(in, p.notes);
-  const double accept = accept_rate(in, arrival, p.notes);
+  const double accept = accept_rate(in, p.notes);
+  if (accept >= kAcceptOnArrivalFactor * arrival && std::isfinite(accept))
+    p.notes.push_back(fmt::format(
+        "accept rate {}/s is at least {}× the arrivals: simulated as an accept loop that takes "
+        "each connection as it arrives (--accept at:0)",
+        rate_text(accept), kAcceptOnArrivalFactor));
   const lab::Scenario base = observed_scenario(in, arrival, accept, p.notes);
   // Below the arrival rate the accept queue grows by the difference whatever
   // its size: a run of finite length shows a larger backlog postponing the

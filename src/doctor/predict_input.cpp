@@ -58,9 +58,20 @@ void rates_from_evidence(const ListenerEvidence* e, const Listener& l, double wi
   const uint64_t new_clients = e->syns > drops ? e->syns - drops : 0;
   in.arrival_per_s = static_cast<double>(new_clients) / window_s;
   std::string accept_text;
+  // A queue that never filled says how much the application accepted, not
+  // how much it can: nothing waited for it. Linux's queue is full above the
+  // backlog (include/net/sock.h, sk_acceptq_is_full).
+  const bool never_full = e->accept_queue_max <= l.send_q && e->ack_overflows == 0 &&
+                          e->syn_drops_accept_queue == 0 && l.recv_q <= l.send_q;
   if (e->accepts == 0 && e->completions == 0 && l.recv_q == 0) {
     in.accept_per_s = -1;  // nothing was there to accept: the rate says nothing
     accept_text = "accept rate unknown (nothing was queued to accept)";
+  } else if (e->accepts > 0 && never_full) {
+    in.accept_per_s = -1;
+    accept_text = fmt::format(
+        "{} accept() returns and the accept queue never filled (high-water mark {} of {}): the "
+        "application kept up, at {:.4g}/s or more",
+        e->accepts, e->accept_queue_max, l.send_q + 1, static_cast<double>(e->accepts) / window_s);
   } else {
     in.accept_per_s = static_cast<double>(e->accepts) / window_s;
     accept_text = fmt::format("{} accept() returns", e->accepts);
@@ -69,10 +80,6 @@ void rates_from_evidence(const ListenerEvidence* e, const Listener& l, double wi
       "BPF evidence over {:.3g} s: {} SYNs, {} of them dropped and retried, so {} new "
       "connections; {}",
       window_s, e->syns, drops, new_clients, accept_text);
-  if (in.accept_per_s > 0 && e->accept_queue_max < l.send_q && e->ack_overflows == 0 && drops == 0)
-    in.notes.push_back(
-        "the accept queue never filled, so the accept rate is what the application had to do, "
-        "a lower bound of what it can do");
 }
 
 // Without BPF the namespace counters are the port's only when nothing else

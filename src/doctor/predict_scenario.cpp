@@ -91,7 +91,27 @@ void toml_sysctls(std::string& out, const char* section,
   }
 }
 
+// How the description names an accept policy.
+std::string accept_text(const lab::AcceptPolicy& a) {
+  switch (a.kind) {
+    case lab::AcceptPolicy::Kind::never:
+      return "never accepted";
+    case lab::AcceptPolicy::Kind::at:
+      return "each connection accepted as it arrives";
+    case lab::AcceptPolicy::Kind::rate:
+      break;
+  }
+  return fmt::format("{} accept() per second", rate_text(a.param));
+}
+
 }  // namespace
+
+lab::AcceptPolicy accept_policy(double accept_per_s, double arrival_per_s) {
+  if (accept_per_s <= 0) return {lab::AcceptPolicy::Kind::never, 0};
+  if (accept_per_s >= kAcceptOnArrivalFactor * arrival_per_s)
+    return {lab::AcceptPolicy::Kind::at, 0};
+  return {lab::AcceptPolicy::Kind::rate, accept_per_s};
+}
 
 lab::Scenario observed_scenario(const PredictInput& in, double arrival_per_s, double accept_per_s,
                                 std::vector<std::string>& notes) {
@@ -102,8 +122,7 @@ lab::Scenario observed_scenario(const PredictInput& in, double arrival_per_s, do
       "synq doctor --predict {}: {} with the backlog in force ({}), this namespace's knobs, "
       "{} connections/s arriving, {}",
       l.local.port, l.local.to_string(), l.send_q, rate_text(arrival_per_s),
-      accept_per_s > 0 ? fmt::format("{} accept() per second", rate_text(accept_per_s))
-                       : std::string("never accepted"));
+      accept_text(accept_policy(accept_per_s, arrival_per_s)));
   s.model = "linux";
   // Send-Q is sk_max_ack_backlog, the backlog after listen() clamped it to
   // somaxconn (net/socket.c, __sys_listen_socket; net/ipv4/tcp_diag.c,
@@ -154,12 +173,7 @@ lab::Scenario observed_scenario(const PredictInput& in, double arrival_per_s, do
         "{} clients: {:.3g} s of arrivals at {} per second (capped so each run stays fast)",
         s.clients, s.clients / arrival_per_s, rate_text(arrival_per_s)));
   s.duration_s = std::ceil(s.clients / arrival_per_s + connect_give_up_s(syn_retries));
-  if (accept_per_s > 0) {
-    s.accept.kind = lab::AcceptPolicy::Kind::rate;
-    s.accept.param = accept_per_s;
-  } else {
-    s.accept.kind = lab::AcceptPolicy::Kind::never;
-  }
+  s.accept = accept_policy(accept_per_s, arrival_per_s);
   s.latency_ms = 0.05;  // loopback-like: the queues, not the path, decide
   s.seed = 1;
   return s;
@@ -187,9 +201,12 @@ std::vector<PredictVariant> predict_variants(const lab::Scenario& base, const Pr
 
   PredictVariant faster{"", "", base};
   const double rate = accept_per_s > 0 ? 2 * accept_per_s : arrival_per_s;
-  faster.scenario.accept = {lab::AcceptPolicy::Kind::rate, rate};
-  faster.name = accept_per_s > 0 ? "2× accept rate (workers)" : "an acceptor at the arrival rate";
-  faster.change = fmt::format("--accept rate:{}", rate_text(rate));
+  faster.scenario.accept = accept_policy(rate, arrival_per_s);
+  if (base.accept.kind == lab::AcceptPolicy::Kind::at)
+    faster.name = "2× accept rate (already accepts on arrival)";
+  else
+    faster.name = accept_per_s > 0 ? "2× accept rate (workers)" : "an acceptor at the arrival rate";
+  faster.change = "--accept " + faster.scenario.accept.to_string();
   out.push_back(std::move(faster));
 
   // Whichever tcp_abort_on_overflow the host does not have.

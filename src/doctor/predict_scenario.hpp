@@ -18,6 +18,16 @@ inline constexpr int kPredictMaxClients = 5000;
 inline constexpr double kPredictMinArrivalSpan = 30;
 /// A rate predict() assumes when none was measured (labelled in the output).
 inline constexpr double kAssumedArrivalPerS = 100;
+/// An accept rate at least this many times the arrival rate takes every
+/// connection as it arrives: the lab's rate:R accept banks the ticks it does
+/// not use, so the queue stays empty, and is simulated as an accept loop
+/// (`at:0`), which costs no tick events (rate:R costs one per 1/R s of the
+/// whole run: seconds of CPU at 50000/s).
+inline constexpr double kAcceptOnArrivalFactor = 2;
+
+/// How the application accepts at `accept_per_s` (0: never; infinity or at
+/// least kAcceptOnArrivalFactor × the arrivals: an accept loop from the start).
+lab::AcceptPolicy accept_policy(double accept_per_s, double arrival_per_s);
 
 /// The scenario as observed: the listener's backlog, the namespace's knobs,
 /// Poisson arrivals and an accept loop at the given rates (accept 0: never).
