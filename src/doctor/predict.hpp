@@ -22,6 +22,9 @@ struct PredictInput {
   double arrival_per_s = -1;
   double accept_per_s = -1;
   std::string rates_source;  // how the rates were obtained, for the output
+  /// What predict_input chose and why, one sentence each (which listener of
+  /// several on the port; what the rates are bounds of).
+  std::vector<std::string> notes;
 };
 
 struct PredictRow {
@@ -38,6 +41,9 @@ struct Prediction {
   PredictInput input;
   std::string scenario_toml;  // the base scenario, so the user can run `synq lab` on it
   std::vector<PredictRow> rows;
+  /// Assumptions predict() made (a rate it had to assume, a knob it had to
+  /// adjust to reproduce the backlog), one sentence each.
+  std::vector<std::string> notes;
 };
 
 /// Builds PredictInput from an observation. Throws std::invalid_argument with a
