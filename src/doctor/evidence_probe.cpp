@@ -89,8 +89,12 @@ std::string attach_failure(const bpf_program* prog, int err) {
     return unavailable(fmt::format("attaching {} needs root (CAP_BPF and CAP_PERFMON)", section));
   std::string detail = first_libbpf_message();
   if (detail.empty()) detail = std::strerror(err);
-  if (err == ENOENT || err == EINVAL)
+  if (err == ENOENT)
     return unavailable(fmt::format("hook {} does not exist on this kernel ({})", section, detail));
+  // A raw tracepoint with fewer arguments than the program reads (kfree_skb
+  // has rx_sk since 6.11) refuses the program with EINVAL.
+  if (err == EINVAL)
+    return unavailable(fmt::format("hook {} differs on this kernel ({})", section, detail));
   return unavailable(fmt::format("attaching {} failed: {}", section, detail));
 }
 

@@ -424,6 +424,7 @@ TEST_P(AckTime, OverflowingThirdAcksAreCounted) {
   EXPECT_EQ(e.syn_queue_max, 4u);
   EXPECT_EQ(e.backlog, 3u);
   EXPECT_EQ(e.cookies_sent, 0u);
+  EXPECT_EQ(e.cookies_validated, 0u) << "request sockets, not cookies, completed";
   EXPECT_EQ(delta(before, after, "TcpExt.ListenOverflows"), e.ack_overflows);
   // ListenDrops: the SYN-queue drop and both overflows.
   EXPECT_EQ(delta(before, after, "TcpExt.ListenDrops"), 3u);
@@ -519,6 +520,44 @@ TEST(DoctorProbe, CookieAckOverflowIsCountedAtAckTime) {
   EXPECT_EQ(delta(before, after, "TcpExt.ListenOverflows"), 1u);
   EXPECT_EQ(e.ack_overflows, 1u);
   EXPECT_EQ(e.syn_drops_other, 0u);
+  close(lfd);
+}
+
+// 4c. Cookies and request sockets on one listener (tcp_syncookies=1):
+// listen(1) keeps 2 request sockets (qlen > backlog starts cookies), the third
+// SYN gets a cookie. Its ACK completes while 2 requests wait; then one
+// request completes and the other's ACK overflows.
+TEST(DoctorProbe, CookieAndRequestHandshakesAreToldApart) {
+  REQUIRE_ROOT();
+  enter_new_netns();
+  set_sysctl("net.ipv4.tcp_syncookies", 1);
+  Tun tun;
+  const uint64_t ns = netns_inode();
+  int lfd = listen_on(AF_INET, 8080, 1);
+  auto probe = start_probe();
+  ASSERT_NE(probe, nullptr);
+  auto before = counters();
+  std::vector<Client> c;
+  for (int i = 0; i < 3; ++i) {
+    c.push_back(Client{tun, kClient4, kServer4, uint16_t(40001 + i), 8080});
+    c[i].syn();
+    ASSERT_TRUE(c[i].synack()) << "no SYN-ACK for SYN " << i;
+  }
+  c[2].ack();  // the cookie
+  c[0].ack();  // a request socket: the accept queue is full now (2 = backlog + 1)
+  c[1].ack();  // overflows
+  settle();
+  auto after = counters();
+  auto e = evidence(*probe, ns, 8080);
+  EXPECT_EQ(e.syns, 3u);
+  EXPECT_EQ(e.cookies_sent, 1u);
+  EXPECT_EQ(e.cookies_validated, 1u);
+  EXPECT_EQ(e.completions, 2u);
+  EXPECT_EQ(e.ack_overflows, 1u);
+  EXPECT_EQ(e.syn_queue_max, 2u);
+  EXPECT_EQ(delta(before, after, "TcpExt.SyncookiesSent"), e.cookies_sent);
+  EXPECT_EQ(delta(before, after, "TcpExt.SyncookiesRecv"), e.cookies_validated);
+  EXPECT_EQ(delta(before, after, "TcpExt.ListenOverflows"), e.ack_overflows);
   close(lfd);
 }
 

@@ -65,8 +65,7 @@ struct {
  * resets or frees that ACK. */
 struct cpu_state {
   /* The listener of the last ACK (no SYN) seen at ingress on this CPU, and
-   * whether it had request sockets then: with none, only a SYN cookie can
-   * complete a handshake (net/ipv4/syncookies.c, cookie_v4_check). */
+   * the listener's SYN queue then (see child_ready). */
   struct listen_evidence_key ack_key;
   __u64 ack_skb; /* that ACK's struct sk_buff (the ingress program's context) */
   __u32 ack_valid;
@@ -312,7 +311,13 @@ int BPF_PROG(child_ready, const struct sock* sk) {
   v->completions++;
   struct cpu_state* st = this_cpu();
   if (st && st->ack_valid && same_listener(&st->ack_key, &k)) {
-    if (st->ack_syn_queue == 0) v->cookies_validated++;
+    /* A request socket's handshake takes the request out of the SYN queue
+     * before the child is queued (inet_connection_sock.c,
+     * inet_csk_complete_hashdance → inet_csk_reqsk_queue_drop); a cookie's
+     * never had one there (syncookies.c, tcp_get_cookie_sock). A SYN queue
+     * that did not shrink since the ACK arrived means a cookie (another
+     * CPU's SYNs or timers meanwhile can blur this). */
+    if (syn_queue_len(sk) >= st->ack_syn_queue) v->cookies_validated++;
     st->ack_valid = 0;
   }
   return 0;

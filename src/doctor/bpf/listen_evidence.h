@@ -36,7 +36,7 @@ struct listen_evidence_value {
   __u64 rst_on_overflow;        /* of those, answered by a RST (tcp_abort_on_overflow) */
   __u64 synack_retransmits;     /* tcp:tcp_retransmit_synack */
   __u64 cookies_sent;           /* SYNs answered with a cookie */
-  __u64 cookies_validated;      /* children completed while no request socket existed */
+  __u64 cookies_validated;      /* cookie ACKs that completed or overflowed */
   __u64 completions;            /* sock:sk_data_ready on the listener: a child to accept */
   __u64 accepts;                /* accept()/accept4() returning a connection */
   __u32 accept_queue_max;       /* max sk_ack_backlog seen (after an added child) */
