@@ -109,8 +109,10 @@ NetnsSnapshot read_snapshot(const std::string& netns_name, const ReadOptions& op
         // request behind (net/ipv4/tcp_input.c, tcp_conn_request hashes the
         // request only when !want_cookie, and frees it after the SYN-ACK),
         // so cookie handshakes never show here, however many are in flight.
-        // A TCP Fast Open child also reports TCP_SYN_RECV until its
-        // handshake ends; it is counted here too.
+        // A TCP Fast Open child is a full socket in TCP_SYN_RECV until its
+        // handshake ends (net/ipv4/tcp_fastopen.c, tcp_fastopen_create_child),
+        // so it is counted here too although it already sits in the accept
+        // queue (inferred from the code, not measured).
         requests.push_back(s);
       }
     }
