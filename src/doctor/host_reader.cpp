@@ -54,10 +54,20 @@ size_t owning_listener(const SocketAddress& req, const std::vector<Listener>& li
   return i;
 }
 
+// The calling thread's own view of /proc. setns() moves only the calling
+// thread (kernel/nsproxy.c, setns), while /proc/self and the /proc/net link
+// follow the thread-group leader (fs/proc/self.c, proc_self_get_link): read
+// through thread-self so the namespace, its counters and its sock_diag
+// dump (a netlink socket lives in its creator thread's namespace) agree
+// even when the caller is not the main thread. /proc/sys/net already
+// follows the calling thread (net/sysctl_net.c, net_ctl_header_lookup).
+constexpr const char* kThreadProc = "/proc/thread-self";
+
 uint64_t netns_inode_of_self() {
   struct stat st {};
-  if (::stat("/proc/self/ns/net", &st) != 0) {
-    throw HostReadError(fmt::format("cannot stat /proc/self/ns/net: {}", std::strerror(errno)));
+  std::string path = fmt::format("{}/ns/net", kThreadProc);
+  if (::stat(path.c_str(), &st) != 0) {
+    throw HostReadError(fmt::format("cannot stat {}: {}", path, std::strerror(errno)));
   }
   return st.st_ino;
 }
@@ -76,7 +86,7 @@ NetnsSnapshot read_snapshot(const std::string& netns_name, const ReadOptions& op
   snap.netns_inode = netns_inode_of_self();
   snap.taken_at_s = monotonic_seconds();
   snap.knobs = read_sysctl_knobs(doctor_knob_names());
-  snap.counters = read_proc_net_counters();
+  snap.counters = read_proc_net_counters(kThreadProc);
 
   // One dump per family for both states, so listeners and their requests
   // are read as close together as the kernel allows.
@@ -99,8 +109,10 @@ NetnsSnapshot read_snapshot(const std::string& netns_name, const ReadOptions& op
         // request behind (net/ipv4/tcp_input.c, tcp_conn_request hashes the
         // request only when !want_cookie, and frees it after the SYN-ACK),
         // so cookie handshakes never show here, however many are in flight.
-        // A TCP Fast Open child also reports TCP_SYN_RECV until its
-        // handshake ends; it is counted here too.
+        // A TCP Fast Open child is a full socket in TCP_SYN_RECV until its
+        // handshake ends (net/ipv4/tcp_fastopen.c, tcp_fastopen_create_child),
+        // so it is counted here too although it already sits in the accept
+        // queue (inferred from the code, not measured).
         requests.push_back(s);
       }
     }

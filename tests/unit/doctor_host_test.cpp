@@ -370,6 +370,41 @@ TEST(DoctorHost, ListenOverflowsCountsASynDroppedOnAFullAcceptQueue) {
   EXPECT_EQ(after.listeners[0].syn_recv, 0u) << "a dropped SYN makes no request socket";
 }
 
+TEST(DoctorHost, ReadsTheCallingThreadsNamespace) {
+  SYNQ_ENTER_PRIVATE_NETNS();
+  // One passive open in the process's namespace...
+  Fd server = listen_on("127.0.0.1", 7300, 4);
+  Fd client = connect_v4(7300);
+  NetnsSnapshot main_ns =
+      read_until([](const NetnsSnapshot& s) { return s.counter("Tcp.PassiveOpens") == 1; });
+  ASSERT_EQ(main_ns.counter("Tcp.PassiveOpens"), 1u);
+
+  // ...and none in the namespace a second thread moves into alone: /proc/self
+  // would still show the main thread's namespace there.
+  NetnsSnapshot thread_ns;
+  uint64_t thread_inode = 0;
+  std::string error;
+  std::thread([&] {
+    if (::unshare(CLONE_NEWNET) != 0) {
+      error = std::strerror(errno);
+      return;
+    }
+    struct stat st {};
+    ::stat("/proc/thread-self/ns/net", &st);
+    thread_inode = st.st_ino;
+    try {
+      thread_ns = read_snapshot("");
+    } catch (const HostReadError& e) {
+      error = e.what();
+    }
+  }).join();
+  ASSERT_EQ(error, "");
+  EXPECT_NE(thread_inode, main_ns.netns_inode);
+  EXPECT_EQ(thread_ns.netns_inode, thread_inode);
+  EXPECT_EQ(thread_ns.counter("Tcp.PassiveOpens"), 0u);
+  EXPECT_TRUE(thread_ns.listeners.empty()) << "the main namespace's listener must not show";
+}
+
 std::string enter_error(const std::string& name) {
   try {
     enter_netns(name);
