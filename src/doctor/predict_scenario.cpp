@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <charconv>
+#include <climits>
 #include <cmath>
+#include <cstdint>
 
 #include <fmt/format.h>
 
@@ -35,13 +37,25 @@ void set_knob(std::vector<std::pair<std::string, std::string>>& to, const std::s
   to.emplace_back(name, std::to_string(value));
 }
 
-// How long after its first SYN a client gives up: an active open times out
-// when (2^(tcp_syn_retries+1) - 1) s have passed since the first SYN
-// (net/ipv4/tcp_timer.c, tcp_write_timeout → retransmits_timed_out with
-// tcp_model_timeout); a few seconds more let the last timer fire in the run.
-double connect_give_up_s(int syn_retries) {
-  const int r = std::clamp(syn_retries, 1, 8);  // 8: 511 s, the longest run we make
-  return std::ldexp(1.0, r + 1) + 8;
+// How long after its first SYN a client's connect() gives up, in seconds.
+// An active open times out on time, not on a count: at the first
+// retransmission timer at or after tcp_model_timeout(tcp_syn_retries, 1 s)
+// (net/ipv4/tcp_timer.c, tcp_write_timeout → retransmits_timed_out →
+// tcp_model_timeout: (2^(R+1) − 1) s up to R = 6, then 120 s per retry more).
+// The first tcp_syn_linear_timeouts retransmissions keep the 1 s RTO, later
+// ones double it up to TCP_RTO_MAX (tcp_retransmit_timer). (6, 4) gives
+// 131 s and (1, 2) 3 s, as measured on 6.18 (docs/kernel-facts.md).
+double connect_give_up_s(int64_t syn_retries, int64_t linear_timeouts) {
+  constexpr double kRtoMax = 120;
+  const double budget = syn_retries <= 6 ? std::ldexp(1.0, static_cast<int>(syn_retries) + 1) - 1
+                                         : 127 + static_cast<double>(syn_retries - 6) * kRtoMax;
+  double t = 0;
+  int backoff = 0;
+  for (int64_t retransmits = 0;; ++retransmits) {
+    t += std::min(std::ldexp(1.0, std::min(backoff, 7)), kRtoMax);
+    if (retransmits > 0 && t >= budget) return t;
+    if (retransmits + 1 > linear_timeouts) ++backoff;
+  }
 }
 
 std::string rate_text(double r) {
@@ -135,7 +149,8 @@ lab::Scenario observed_scenario(const PredictInput& in, double arrival_per_s, do
   if (somaxconn < s.backlog)
     notes.push_back(fmt::format(
         "net.core.somaxconn is {} now, below this listener's backlog {}: it was lowered after "
-        "listen(), which keeps the backlog it got; the scenario uses somaxconn {}",
+        "listen(), which keeps the backlog it got until listen() is called again; the scenario "
+        "uses somaxconn {}",
         somaxconn, s.backlog, s.backlog));
   set_knob(s.server_sysctls, "net.core.somaxconn", std::max<int64_t>(somaxconn, s.backlog), notes);
   for (const char* k : kServerKnobs) {
@@ -157,13 +172,18 @@ lab::Scenario observed_scenario(const PredictInput& in, double arrival_per_s, do
       notes.push_back(fmt::format("{} was not read: the lab's Linux 6.18 default is used", k));
     }
   }
-  const int syn_retries = static_cast<int>(
-      in.host.knob("net.ipv4.tcp_syn_retries").value_or(Sysctls{}.tcp_syn_retries));
-  if (syn_retries > 8)
+  const int64_t syn_retries =
+      in.host.knob("net.ipv4.tcp_syn_retries").value_or(Sysctls{}.tcp_syn_retries);
+  const int64_t linear = in.host.knob("net.ipv4.tcp_syn_linear_timeouts").value_or(0);
+  double give_up_s = connect_give_up_s(syn_retries, linear);
+  if (give_up_s > kPredictMaxGiveUp) {
     notes.push_back(fmt::format(
-        "net.ipv4.tcp_syn_retries is {}: the run stops 520 s after the last arrival, so clients "
-        "still retrying then are neither established nor timed out",
-        syn_retries));
+        "clients here retry their SYN for {:.0f} s (tcp_syn_retries {}): the runs stop {:.0f} s "
+        "after the last arrival, and clients still retrying then count as neither established "
+        "nor timed out",
+        give_up_s, syn_retries, kPredictMaxGiveUp));
+    give_up_s = kPredictMaxGiveUp;
+  }
   s.arrival.kind = lab::Arrival::Kind::poisson;
   s.arrival.param = arrival_per_s;
   const double wanted = std::max(200.0, std::ceil(kPredictMinArrivalSpan * arrival_per_s));
@@ -172,7 +192,8 @@ lab::Scenario observed_scenario(const PredictInput& in, double arrival_per_s, do
     notes.push_back(fmt::format(
         "{} clients: {:.3g} s of arrivals at {} per second (capped so each run stays fast)",
         s.clients, s.clients / arrival_per_s, rate_text(arrival_per_s)));
-  s.duration_s = std::ceil(s.clients / arrival_per_s + connect_give_up_s(syn_retries));
+  // One second more lets the last client's give-up timer fire inside the run.
+  s.duration_s = std::ceil(s.clients / arrival_per_s + give_up_s + 1);
   s.accept = accept_policy(accept_per_s, arrival_per_s);
   s.latency_ms = 0.05;  // loopback-like: the queues, not the path, decide
   s.seed = 1;
@@ -187,7 +208,8 @@ std::vector<PredictVariant> predict_variants(const lab::Scenario& base, const Pr
   const int64_t somaxconn = in.host.knob("net.core.somaxconn").value_or(Sysctls{}.somaxconn);
   std::vector<std::string> ignored;  // observed_scenario already said what it adjusted
   PredictVariant bigger{"", "", base};
-  const int backlog = std::max(4, base.backlog * 4);
+  const int backlog =
+      static_cast<int>(std::clamp<int64_t>(4 * int64_t{base.backlog}, 4, INT32_MAX));
   bigger.scenario.backlog = backlog;
   set_knob(bigger.scenario.server_sysctls, "net.core.somaxconn",
            std::max<int64_t>(somaxconn, backlog), ignored);

@@ -16,6 +16,9 @@ inline constexpr int kPredictMaxClients = 5000;
 /// Arrivals for at least this long (or 200 clients, whichever is more):
 /// long enough for the queues to reach their steady state.
 inline constexpr double kPredictMinArrivalSpan = 30;
+/// Runs last at most this long after the last arrival, however long the
+/// host's clients keep retrying their SYN.
+inline constexpr double kPredictMaxGiveUp = 600;
 /// A rate predict() assumes when none was measured (labelled in the output).
 inline constexpr double kAssumedArrivalPerS = 100;
 /// An accept rate at least this many times the arrival rate takes every

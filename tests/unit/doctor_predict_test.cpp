@@ -18,6 +18,7 @@
 #include <cstring>
 #include <fstream>
 #include <thread>
+#include <tuple>
 
 #include <gtest/gtest.h>
 
@@ -116,15 +117,17 @@ TEST(DoctorPredict, FullListenerDropsAndALargerBacklogDropsLess) {
 // A few stay silent drops: ACKs carrying a SYN cookie find the queue full
 // outside tcp_check_req (net/ipv4/syncookies.c, cookie_v4_check), no RST.
 TEST(DoctorPredict, AbortOnOverflowTurnsAckDropsIntoResets) {
-  PredictInput in = input(1, 2, 2000, 200);
+  PredictInput in = input(1, 2, 100, 10);
+  in.host.knobs["net.ipv4.tcp_syn_retries"] = 2;  // clients give up after 7 s: a short run
+  in.host.knobs["net.ipv4.tcp_syn_linear_timeouts"] = 0;
   const Prediction p = predict(in);
   const PredictRow& seen = p.rows[0];
   const PredictRow& abort = row(p, "abort_on_overflow=1");
   EXPECT_EQ(abort.change, "--set net.ipv4.tcp_abort_on_overflow=1");
   EXPECT_EQ(seen.reset, 0);
   EXPECT_GT(seen.dropped_ack, 0);
-  EXPECT_GT(abort.reset, seen.dropped_ack / 2) << render_text(p);
-  EXPECT_LT(abort.dropped_ack, seen.dropped_ack / 2) << render_text(p);
+  EXPECT_GT(abort.reset, 0) << render_text(p);
+  EXPECT_LT(abort.dropped_ack, seen.dropped_ack) << render_text(p);
 }
 
 TEST(DoctorPredict, ListenerThatKeepsUpDropsNothingInAnyRow) {
@@ -227,17 +230,17 @@ TEST(DoctorPredictInput, AcceptRateOfAQueueThatNeverFilledIsUnknown) {
   Observation o = observed({listener(AF_INET, 8080, 0, 128, 10)});
   ListenerEvidence e;
   e.cookie = 10;
-  e.syns = 400;
-  e.completions = 400;
-  e.accepts = 400;
+  e.syns = 40;
+  e.completions = 40;
+  e.accepts = 40;
   e.accept_queue_max = 2;
   o.evidence = std::vector<ListenerEvidence>{e};
   const PredictInput in = predict_input(o, 8080);
-  EXPECT_DOUBLE_EQ(in.arrival_per_s, 100.0);
+  EXPECT_DOUBLE_EQ(in.arrival_per_s, 10.0);
   EXPECT_LT(in.accept_per_s, 0);
   EXPECT_NE(in.rates_source.find("never filled (high-water mark 2 of 129)"), std::string::npos)
       << in.rates_source;
-  EXPECT_NE(in.rates_source.find("at 100/s or more"), std::string::npos) << in.rates_source;
+  EXPECT_NE(in.rates_source.find("at 10/s or more"), std::string::npos) << in.rates_source;
   const Prediction p = predict(in);
   EXPECT_EQ(p.rows[0].dropped_syn + p.rows[0].dropped_ack, 0) << render_text(p);
 }
@@ -258,6 +261,24 @@ TEST(DoctorPredictInput, WithoutEvidenceCountersServeOnlyWhenThePortIsAlone) {
   EXPECT_LT(in.arrival_per_s, 0);
   EXPECT_LT(in.accept_per_s, 0);
   EXPECT_NE(in.rates_source.find("rates unknown"), std::string::npos) << in.rates_source;
+}
+
+// Runs last until the last client has given up: its connect() times out at
+// the first SYN timer past tcp_model_timeout(tcp_syn_retries) — 131 s for
+// (6, 4), 127 s for (6, 0), 3 s for (1, 2), as measured on Linux 6.18
+// (docs/kernel-facts.md) — plus a second; 300 clients at 10/s arrive over 30 s.
+TEST(DoctorPredict, RunsLastUntilTheLastClientGaveUp) {
+  for (auto [retries, linear, give_up] : {std::tuple{6, 4, 131}, {6, 0, 127}, {1, 2, 3}}) {
+    PredictInput in = input(3, 0, 10, 0);
+    in.host.knobs["net.ipv4.tcp_syn_retries"] = retries;
+    in.host.knobs["net.ipv4.tcp_syn_linear_timeouts"] = linear;
+    const Prediction p = predict(in);
+    std::string error;
+    const auto s = lab::parse_scenario_toml(p.scenario_toml, "predict.toml", &error);
+    ASSERT_TRUE(s) << error;
+    EXPECT_DOUBLE_EQ(s->duration_s, 30 + give_up + 1) << retries << ", " << linear;
+    EXPECT_EQ(p.rows[0].timed_out + p.rows[0].established, p.rows[0].clients);  // none pending
+  }
 }
 
 // The scenario file reads back through `synq lab`'s parser into the same
@@ -412,6 +433,9 @@ TEST(DoctorPredictKernel, NeverAcceptedListenerCompletesWhatThePredictionSays) {
   const std::string why = enter_private_netns();
   ASSERT_TRUE(why.empty()) << why;
   write_knob("net.core.somaxconn", 8);
+  // Clients of this namespace give up after 3 s: short simulated runs. The
+  // real clients below are looked at long before their first retry (1 s).
+  write_knob("net.ipv4.tcp_syn_retries", 1);
 
   NetnsSnapshot ns;
   for (const char* k :
