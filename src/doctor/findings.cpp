@@ -418,7 +418,8 @@ struct Rules {
     const int64_t v = *max_syn;
     const bool changed = v < 128 || (v & (v - 1)) != 0;
     bool pressure = delta(o, "TcpExt.TCPReqQFullDoCookies") > 0;
-    for (const auto& l : ns.listeners) pressure = pressure || l.syn_recv >= l.send_q;
+    for (const auto& l : ns.listeners)
+      pressure = pressure || l.syn_recv > l.send_q;  // SYN queue full (qlen > B)
     if (o.evidence)
       for (const auto& e : *o.evidence) pressure = pressure || e.cookies_sent > 0;
     if (!changed && !pressure) return;
