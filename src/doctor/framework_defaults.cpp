@@ -185,7 +185,7 @@ std::optional<std::string> truncation_note(uint32_t send_q, int64_t somaxconn) {
     // maxAckBacklog, src/net/sock_linux.go); newer ones keep 32.
     return fmt::format(
         "Send-Q {} is somaxconn {} cut to 16 bits ({} mod 65536). Kernels before 4.1 kept the "
-        "backlog in 16 bits, so a program passing somaxconn itself (as Netty and Go do) got "
+        "backlog in 16 bits, so a program passing somaxconn itself (as Netty does) got "
         "this there; on a newer kernel the cut happened in the program or its runtime "
         "(netty/netty 10137)",
         send_q, somaxconn, somaxconn);
