@@ -166,9 +166,11 @@ struct Rules {
     if (const auto note = truncation_note(l.send_q, somaxconn)) {
       add("framework_default", Severity::warning, &l,
           fmt::format("{}: backlog {} looks truncated to 16 bits", l.local.to_string(), l.send_q),
-          fmt::format("{}{}: {}.", l.local.to_string(), owner_text(l), *note),
-          "Pass an explicit backlog below 65536 (a larger one gains nothing a burst can use), or "
-          "set net.core.somaxconn to 65535 if the program reads it.",
+          fmt::format("{}{}: {}. Its accept queue holds {} connection{} (B+1).",
+                      l.local.to_string(), owner_text(l), *note, uint64_t{l.send_q} + 1,
+                      l.send_q == 0 ? "" : "s"),
+          "Pass an explicit backlog below 65536, or set net.core.somaxconn to 65535 if the "
+          "program reads it.",
           {{"send_q", l.send_q}, {"somaxconn", somaxconn}});
     }
   }
@@ -418,7 +420,8 @@ struct Rules {
     const int64_t v = *max_syn;
     const bool changed = v < 128 || (v & (v - 1)) != 0;
     bool pressure = delta(o, "TcpExt.TCPReqQFullDoCookies") > 0;
-    for (const auto& l : ns.listeners) pressure = pressure || l.syn_recv >= l.send_q;
+    for (const auto& l : ns.listeners)
+      pressure = pressure || l.syn_recv > l.send_q;  // SYN queue full (qlen > B)
     if (o.evidence)
       for (const auto& e : *o.evidence) pressure = pressure || e.cookies_sent > 0;
     if (!changed && !pressure) return;

@@ -181,10 +181,13 @@ std::optional<DefaultMatch> match_default(const Owner& owner, uint32_t send_q, i
 std::optional<std::string> truncation_note(uint32_t send_q, int64_t somaxconn) {
   if (somaxconn < 65536) return std::nullopt;
   if (send_q == static_cast<uint32_t>(somaxconn & 0xFFFF))
+    // Kernels before 4.1 kept the backlog in 16 bits (the comment on Go's
+    // maxAckBacklog, src/net/sock_linux.go); newer ones keep 32.
     return fmt::format(
-        "Send-Q {} is somaxconn {} cut to 16 bits ({} mod 65536): something between the program "
-        "and the kernel stored the backlog in a 16-bit field (older kernels kept somaxconn as "
-        "unsigned short; a runtime that reads somaxconn, such as Netty, may do the same)",
+        "Send-Q {} is somaxconn {} cut to 16 bits ({} mod 65536). Kernels before 4.1 kept the "
+        "backlog in 16 bits, so a program passing somaxconn itself (as Netty does) got "
+        "this there; on a newer kernel the cut happened in the program or its runtime "
+        "(netty/netty 10137)",
         send_q, somaxconn, somaxconn);
   if (send_q == 65535)
     return fmt::format(

@@ -85,7 +85,7 @@ void rates_from_evidence(const ListenerEvidence* e, const Listener& l, double wi
 // Without BPF the namespace counters are the port's only when nothing else
 // listens there: Tcp.PassiveOpens counts children created at the third ACK
 // (net/ipv4/tcp_minisocks.c, tcp_create_openreq_child), TcpExt.ListenDrops
-// every listener drop (net/ipv4/tcp_ipv4.c, tcp_listendrop).
+// every listener drop (include/net/tcp.h, tcp_listendrop).
 void rates_from_counters(const Observation& o, uint16_t port, PredictInput& in) {
   const bool only_port = std::all_of(o.after.listeners.begin(), o.after.listeners.end(),
                                      [&](const Listener& l) { return l.local.port == port; });

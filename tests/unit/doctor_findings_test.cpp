@@ -344,8 +344,15 @@ TEST(DoctorFindings, MythMaxSynBacklogWhenChangedWithCookiesOn) {
   ASSERT_EQ(f.size(), 1u);
   EXPECT_EQ(f[0].severity, Severity::info);
   EXPECT_TRUE(has(f[0].detail, "tcp_max_syn_backlog=100000")) << f[0].detail;
-  // The boot default (a power of two) and no pressure: nothing to say.
-  EXPECT_TRUE(with_id(diagnose(observe(host())), "myth_max_syn_backlog").empty());
+  // The boot default (a power of two) and no pressure: nothing to say, even
+  // for a listen(fd, 0) listener with an empty SYN queue.
+  auto quiet = host();
+  quiet.listeners = {listener(7000, 0, 0), listener(7001, 0, 128)};
+  quiet.listeners[1].syn_recv = 128;  // at B, not above: not full (qlen > B)
+  EXPECT_TRUE(with_id(diagnose(observe(quiet)), "myth_max_syn_backlog").empty());
+  // The boot default, but a full SYN queue: the knob is what people blame.
+  quiet.listeners[1].syn_recv = 129;
+  EXPECT_EQ(with_id(diagnose(observe(quiet)), "myth_max_syn_backlog").size(), 1u);
   // Changed, but cookies off: then it does matter.
   s.knobs["net.ipv4.tcp_syncookies"] = 0;
   EXPECT_TRUE(with_id(diagnose(observe(s)), "myth_max_syn_backlog").empty());

@@ -278,6 +278,7 @@ std::vector<std::pair<std::string, Observation>> doc_examples() {
   {
     auto s = example_host(128);
     s.netns = "app";
+    s.netns_inode = 4026532301;
     s.listeners = {example_listener(3000, 0, 128, {1812, "node", {"node", "/srv/app/index.js"}})};
     auto o = example_observation(s, example_evidence(s.listeners[0]));
     o.origin = example_host(4096);
@@ -288,6 +289,11 @@ std::vector<std::pair<std::string, Observation>> doc_examples() {
     auto s = example_host();
     s.listeners = {
         example_listener(8000, 0, 5, {977, "python3", {"python3", "-m", "http.server"}})};
+    out.emplace_back("framework_default", example_observation(s, example_evidence(s.listeners[0])));
+  }
+  {
+    auto s = example_host(262144);
+    s.listeners = {example_listener(9092, 0, 0, {3100, "java", {"java", "-jar", "/srv/gw.jar"}})};
     out.emplace_back("framework_default", example_observation(s, example_evidence(s.listeners[0])));
   }
   {
