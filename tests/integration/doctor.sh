@@ -78,7 +78,7 @@ finish_doctor() {
 
 # --- Window 1: the accept queue of :8002 fills, three third ACKs overflow ---
 mkfifo "$tmp/ack"
-start_doctor ack --interval 4 --json
+start_doctor ack --interval 6 --json
 # Three SYNs admitted while the queue is empty; their ACKs are held back.
 in_ns python3 "$lib/tun_peer.py" --dev sqd0 --port 8002 --count 3 --ack-fifo "$tmp/ack" \
   >"$tmp/peer.out" &
@@ -95,9 +95,9 @@ grep -q '"acks": 3, "rsts": 0' "$tmp/peer.out" || die "the peer's ACKs: $(cat "$
 finish_doctor ack
 
 # --- Window 2: SYNs to the full listener are dropped at SYN time ---
-start_doctor syn --interval 3 --json
+start_doctor syn --interval 4 --json
 in_ns python3 "$lib/tun_peer.py" --dev sqd0 --port 8002 --count 5 --sport-base 41000 \
-  --wait 0.3 >"$tmp/peer2.out"
+  --wait 1 >"$tmp/peer2.out"
 grep -q '"synacks": 0' "$tmp/peer2.out" || die "SYNs to a full queue were answered: $(cat "$tmp/peer2.out")"
 finish_doctor syn
 

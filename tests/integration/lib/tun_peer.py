@@ -75,7 +75,7 @@ def main():
     ap.add_argument("--count", type=int, required=True, help="SYNs to send, one source port each")
     ap.add_argument("--sport-base", type=int, default=40000)
     ap.add_argument("--ack-fifo", help="after the SYN-ACKs, wait for a line on this fifo, then ACK")
-    ap.add_argument("--wait", type=float, default=1.0, help="seconds to wait for SYN-ACKs")
+    ap.add_argument("--wait", type=float, default=5.0, help="seconds to wait for the SYN-ACKs (it stops as soon as all came)")
     a = ap.parse_args()
 
     fd = os.open("/dev/net/tun", os.O_RDWR)
