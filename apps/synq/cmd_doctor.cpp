@@ -95,7 +95,7 @@ void run_doctor(const DoctorArgs& a) {
   if (!a.predict_port.empty())
     predict_port = static_cast<uint16_t>(int_flag("--predict", a.predict_port, 1, 65535));
   const double arrival =
-      a.arrival_rate.empty() ? -1 : number_flag("--arrival-rate", a.arrival_rate, 0, false, 1e7);
+      a.arrival_rate.empty() ? -1 : number_flag("--arrival-rate", a.arrival_rate, 0, true, 1e7);
   const double accept =
       a.accept_rate.empty() ? -1 : number_flag("--accept-rate", a.accept_rate, 0, false, 1e7);
   if (!predict_port && (arrival >= 0 || accept >= 0))

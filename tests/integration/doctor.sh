@@ -31,6 +31,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# `ip netns exec` execs the command: a background `ip netns exec ... &` has the
+# command's own pid in $!, so cleanup kills the process itself.
 in_ns() { ip netns exec "$NS" "$@"; }
 die() {
   echo "FAILED: $*"
@@ -55,7 +57,7 @@ wait_for() {
   die "timed out waiting for '$pattern' in $file"
 }
 
-in_ns python3 "$lib/doctor_listeners.py" >"$tmp/listeners.out" &
+ip netns exec "$NS" python3 "$lib/doctor_listeners.py" >"$tmp/listeners.out" &
 pids+=($!)
 wait_for "$tmp/listeners.out" ready
 
@@ -65,6 +67,7 @@ start_doctor() {
   shift
   "$SYNQ_BIN" doctor --netns "$NS" "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
   doctor_pid=$!
+  pids+=("$doctor_pid")
   wait_for "$tmp/$name.err" "watching"
 }
 finish_doctor() {
@@ -80,13 +83,13 @@ finish_doctor() {
 mkfifo "$tmp/ack"
 start_doctor ack --interval 6 --json
 # Three SYNs admitted while the queue is empty; their ACKs are held back.
-in_ns python3 "$lib/tun_peer.py" --dev sqd0 --port 8002 --count 3 --ack-fifo "$tmp/ack" \
-  >"$tmp/peer.out" &
+ip netns exec "$NS" python3 "$lib/tun_peer.py" --dev sqd0 --port 8002 --count 3 \
+  --ack-fifo "$tmp/ack" >"$tmp/peer.out" &
 peer=$!
 pids+=($peer)
 wait_for "$tmp/peer.out" '"synacks": 3'
 # Four real clients fill listen(3)'s queue (Linux admits B+1).
-in_ns python3 "$lib/doctor_clients.py" 10.77.0.1 8002 4 >"$tmp/clients.out" &
+ip netns exec "$NS" python3 "$lib/doctor_clients.py" 10.77.0.1 8002 4 >"$tmp/clients.out" &
 pids+=($!)
 wait_for "$tmp/clients.out" "connected 4"
 echo go >"$tmp/ack"
@@ -128,6 +131,7 @@ in_ns setpriv --reuid=65534 --regid=65534 --clear-groups "$SYNQ_BIN" doctor --in
 # --- --watch refreshes until SIGINT and exits 0 ---
 "$SYNQ_BIN" doctor --netns "$NS" --interval 0.3 --watch --json >"$tmp/watch.out" 2>"$tmp/watch.err" &
 watch_pid=$!
+pids+=("$watch_pid")
 sleep 1.2
 kill -INT "$watch_pid"
 status=0
