@@ -9,6 +9,8 @@
 
 #include "doctor/findings.hpp"
 
+#include "doctor_test_util.hpp"
+
 namespace synq::doctor {
 namespace {
 
@@ -34,10 +36,7 @@ Listener listener(uint16_t port, uint32_t recv_q, uint32_t send_q, uint64_t cook
 NetnsSnapshot host(int64_t somaxconn = 4096) {
   NetnsSnapshot s;
   s.netns_inode = 4026531840;
-  s.knobs = {{"net.core.somaxconn", somaxconn},       {"net.ipv4.tcp_max_syn_backlog", 2048},
-             {"net.ipv4.tcp_syncookies", 1},          {"net.ipv4.tcp_abort_on_overflow", 0},
-             {"net.ipv4.tcp_synack_retries", 5},      {"net.ipv4.tcp_syn_retries", 6},
-             {"net.ipv4.tcp_syn_linear_timeouts", 4}, {"net.ipv4.tcp_timestamps", 1}};
+  s.knobs = testing::stock_knobs(somaxconn);
   return s;
 }
 

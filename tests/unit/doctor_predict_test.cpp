@@ -28,20 +28,15 @@
 #include "lab/lab_run.hpp"
 #include "lab/scenario.hpp"
 
+#include "doctor_test_util.hpp"
+
 namespace synq::doctor {
 namespace {
 
 // The knobs of a stock Linux 6.18 namespace.
 NetnsSnapshot stock_namespace() {
   NetnsSnapshot s;
-  s.knobs = {{"net.core.somaxconn", 4096},
-             {"net.ipv4.tcp_max_syn_backlog", 2048},
-             {"net.ipv4.tcp_syncookies", 1},
-             {"net.ipv4.tcp_abort_on_overflow", 0},
-             {"net.ipv4.tcp_synack_retries", 5},
-             {"net.ipv4.tcp_syn_retries", 6},
-             {"net.ipv4.tcp_syn_linear_timeouts", 4},
-             {"net.ipv4.tcp_timestamps", 1}};
+  s.knobs = testing::stock_knobs();
   return s;
 }
 

@@ -15,6 +15,8 @@
 #include "doctor/findings.hpp"
 #include "doctor/report.hpp"
 
+#include "doctor_test_util.hpp"
+
 namespace synq::doctor {
 namespace {
 
@@ -33,14 +35,7 @@ Observation acceptance_like(bool with_evidence) {
   NetnsSnapshot s;
   s.netns = "doctor-test";
   s.netns_inode = 4026532999;
-  s.knobs = {{"net.core.somaxconn", 64},
-             {"net.ipv4.tcp_max_syn_backlog", 2048},
-             {"net.ipv4.tcp_syncookies", 1},
-             {"net.ipv4.tcp_abort_on_overflow", 0},
-             {"net.ipv4.tcp_synack_retries", 5},
-             {"net.ipv4.tcp_syn_retries", 6},
-             {"net.ipv4.tcp_syn_linear_timeouts", 4},
-             {"net.ipv4.tcp_timestamps", 1}};
+  s.knobs = testing::stock_knobs(64);
   Listener a;
   a.local = address(AF_INET, "127.0.0.1", 8005);
   a.cookie = 11;
@@ -224,10 +219,7 @@ namespace {
 NetnsSnapshot example_host(int64_t somaxconn = 4096) {
   NetnsSnapshot s;
   s.netns_inode = 4026531840;
-  s.knobs = {{"net.core.somaxconn", somaxconn},       {"net.ipv4.tcp_max_syn_backlog", 2048},
-             {"net.ipv4.tcp_syncookies", 1},          {"net.ipv4.tcp_abort_on_overflow", 0},
-             {"net.ipv4.tcp_synack_retries", 5},      {"net.ipv4.tcp_syn_retries", 6},
-             {"net.ipv4.tcp_syn_linear_timeouts", 4}, {"net.ipv4.tcp_timestamps", 1}};
+  s.knobs = testing::stock_knobs(somaxconn);
   return s;
 }
 
